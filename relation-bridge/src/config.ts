@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { DEFAULT_SYNCED_KINDS } from './core/channels';
+
+/**
+ * The whole configuration, read once from the environment and validated at boot.
+ * No other module reads process.env. Every variable is documented in README.md.
+ */
+const list = (fallback: readonly string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((value) =>
+      value === undefined || value.trim() === ''
+        ? [...fallback]
+        : value
+            .split(/[\s,]+/)
+            .map((item) => item.trim())
+            .filter((item) => item.length > 0),
+    );
+
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const url = (fallback?: string) => (fallback === undefined ? z.url() : z.url().default(fallback));
+
+const schema = z.object({
+  BRIDGE_HOST: z.string().default('127.0.0.1'),
+  BRIDGE_PORT: int(8080),
+  /** Public base URL of the bridge; the OAuth callback is `${BRIDGE_PUBLIC_URL}/oauth/callback`. */
+  BRIDGE_PUBLIC_URL: z.url().optional(),
+  BRIDGE_DATA_DIR: z.string().default('./data'),
+  /** base64 of 32 random bytes; encrypts tokens and secrets at rest. */
+  BRIDGE_ENCRYPTION_KEY: z.string().optional(),
+  /** Bearer token for the JSON admin API. */
+  BRIDGE_ADMIN_TOKEN: z.string().min(16).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  WEBHOOK_SECRETS: list([]),
+  WEBHOOK_TOLERANCE_SECONDS: int(300, 1),
+  WEBHOOK_MAX_BODY_BYTES: int(1024 * 1024, 1024),
+
+  SF_CLIENT_ID: z.string().min(1).optional(),
+  SF_CLIENT_SECRET: z.string().min(1).optional(),
+  SF_LOGIN_URL_PRODUCTION: url('https://login.salesforce.com'),
+  SF_LOGIN_URL_SANDBOX: url('https://test.salesforce.com'),
+  SF_API_VERSION: z
+    .string()
+    .regex(/^\d{2}\.0$/)
+    .default('66.0'),
+  /** Namespace prefix of the packaged Activity fields, without `__`; empty for none. */
+  SF_NAMESPACE: z
+    .string()
+    .regex(/^([A-Za-z][A-Za-z0-9]{0,14})?$/)
+    .default('inbx'),
+  SF_OAUTH_SCOPES: z.string().default('api refresh_token'),
+  SF_REQUEST_TIMEOUT_MS: int(30_000, 100),
+  /** Language of the Event Subject's channel label: ja or en. */
+  SF_EVENT_LANGUAGE: z.enum(['ja', 'en']).default('ja'),
+
+  SYNC_KINDS: list(DEFAULT_SYNCED_KINDS),
+  SYNC_POLL_MS: int(1000, 10),
+  /** How long to wait for more actions before syncing a partial batch. */
+  SYNC_LINGER_MS: int(500, 0),
+  SYNC_BATCH_SIZE: int(1000, 1),
+  SYNC_LEASE_MS: int(120_000, 1000),
+  SYNC_MAX_ATTEMPTS: int(12, 1),
+  SYNC_BACKOFF_BASE_MS: int(2000, 1),
+  SYNC_BACKOFF_MAX_MS: int(30 * 60_000, 1),
+  /** Share of the org's daily API requests this bridge may use (0..1]. */
+  SYNC_API_BUDGET_SHARE: z.coerce.number().gt(0).max(1).default(0.1),
+  /** How long an org stays paused after REQUEST_LIMIT_EXCEEDED. */
+  SYNC_BUDGET_PAUSE_MS: int(15 * 60_000, 10),
+  MATCH_CACHE_SIZE: int(10_000, 0),
+  MATCH_CACHE_TTL_MS: int(10 * 60_000, 0),
+  RETENTION_DAYS: int(90, 1),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const config = parsed.data;
+  for (const secret of config.WEBHOOK_SECRETS) {
+    if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) {
+      throw new ConfigError(['WEBHOOK_SECRETS: each secret must look like whsec_<base64>']);
+    }
+  }
+  return config;
+}
+
+export function publicUrl(config: Config): string {
+  return (config.BRIDGE_PUBLIC_URL ?? `http://${config.BRIDGE_HOST}:${config.BRIDGE_PORT}`).replace(/\/$/, '');
+}

@@ -1,0 +1,98 @@
+/**
+ * The bridge's view of the Salesforce REST API. Implemented by rest-client.ts and
+ * oauth-client.ts over fetch. Every failure is thrown as a BridgeError (core/errors.ts)
+ * whose kind the sync engine acts on.
+ */
+
+/** Token endpoint response (authorization_code or refresh_token grant). No expires_in exists. */
+export interface TokenResponse {
+  accessToken: string;
+  /** Absent on refresh unless the org rotates refresh tokens. */
+  refreshToken: string | null;
+  instanceUrl: string;
+  /** Identity URL: https://login.../id/<orgId>/<userId> */
+  identityUrl: string;
+  scope: string;
+  /** ms epoch (Salesforce sends a 13-digit ms string). */
+  issuedAt: number;
+}
+
+export interface Identity {
+  userId: string;
+  organizationId: string;
+  username: string;
+  displayName: string | null;
+  email: string | null;
+  language: string | null;
+}
+
+/** Sforce-Limit-Info: api-usage=used/max (org-wide, rolling 24 h). */
+export interface LimitInfo {
+  used: number;
+  max: number;
+}
+
+export interface SObjectRecord {
+  attributes?: { type: string; url?: string };
+  Id: string;
+  [field: string]: unknown;
+}
+
+export interface RecordError {
+  statusCode: string;
+  message: string;
+  fields: string[];
+}
+
+/** One entry of an sObject Collections create result, in input order. */
+export interface SaveResult {
+  id: string | null;
+  success: boolean;
+  errors: RecordError[];
+}
+
+export interface NewRecord {
+  attributes: { type: string };
+  [field: string]: unknown;
+}
+
+/**
+ * Hooks the REST client calls around every API request, so that the owner of the
+ * session (the sync engine) can count calls, enforce its budget share, and persist
+ * refreshed tokens.
+ */
+export interface SessionHooks {
+  /** Current access token (null → refresh first). */
+  getAccessToken(): Promise<string | null>;
+  /**
+   * Obtain a new access token with the refresh token and persist it.
+   * Throws BridgeError kind needs_reauth on invalid_grant.
+   */
+  refreshAccessToken(): Promise<string>;
+  /** Called before each counted API request; throws BridgeError kind api_budget to refuse it. */
+  beforeApiCall(): Promise<void>;
+  /** Called after each API request that reached Salesforce (counted by Salesforce). */
+  afterApiCall(limit: LimitInfo | null): Promise<void>;
+}
+
+export interface SalesforceApi {
+  /** SOQL; follows nextRecordsUrl until done. One call per page. */
+  query(soql: string): Promise<SObjectRecord[]>;
+  /**
+   * Several SOQL queries through /composite, at most 5 per call (the composite limit on
+   * query subrequests); further pages follow nextRecordsUrl. Results in input order.
+   */
+  queryMany(soqls: string[]): Promise<SObjectRecord[][]>;
+  /** SOSL via /search; returns searchRecords. One call. */
+  search(sosl: string): Promise<SObjectRecord[]>;
+  /** SOSL searches bundled through /composite, at most 5 per call. */
+  searchMany(sosls: string[]): Promise<SObjectRecord[][]>;
+  /**
+   * sObject Collections create, allOrNone=false. Records are sent in chunks of at most
+   * 200; several chunks are bundled in /composite (at most 5 per call). Results in input
+   * order. A whole-request failure is thrown; per-record failures are in the results.
+   */
+  createRecords(records: NewRecord[]): Promise<SaveResult[]>;
+  /** GET /limits (needs View Setup). */
+  limits(): Promise<Record<string, { Max: number; Remaining: number }>>;
+}

@@ -1,0 +1,184 @@
+import { newId } from '../core/ids';
+import type { Link, MatchCandidate } from '../core/types';
+import type { Logger } from '../logging';
+import type { Classification, Store } from '../store/store';
+import { classifyAction } from './classify';
+import { LruCache } from './lru-cache';
+import { OrgPipeline, type BatchReport, type PipelineSettings } from './org-pipeline';
+import type { SalesforceSessions } from './sessions';
+
+export interface EngineSettings extends PipelineSettings {
+  syncedKinds: readonly string[];
+  pollMs: number;
+  /** Quiet time to wait for more actions before syncing; bounded by 10× itself. */
+  lingerMs: number;
+  matchCacheSize: number;
+  matchCacheTtlMs: number;
+  retentionDays: number;
+}
+
+const CLASSIFY_PAGE = 1000;
+const PURGE_EVERY_MS = 60 * 60 * 1000;
+
+/**
+ * Runs the sync: classifies received actions, then drives one pipeline per Salesforce org
+ * (orgs in parallel, each org's batches in order). Woken by intake (debounced so that
+ * actions arriving together are synced together) and by a poll for retries and pauses.
+ */
+export class SyncEngine {
+  private readonly pipelines = new Map<string, OrgPipeline>();
+  private readonly matchCache: LruCache<MatchCandidate[]>;
+  private readonly ownerCache: LruCache<{ userId: string | null }>;
+  private readonly syncedKinds: ReadonlySet<string>;
+  private readonly workerId: string;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private lingerStartedAt: number | null = null;
+  private running: Promise<void> | null = null;
+  private rerun = false;
+  private stopped = true;
+  private lastPurgeAt = 0;
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      sessions: SalesforceSessions;
+      settings: EngineSettings;
+      logger: Logger;
+      now?: () => number;
+      random?: () => number;
+      workerId?: string;
+    },
+  ) {
+    const { settings } = deps;
+    this.matchCache = new LruCache(settings.matchCacheSize, settings.matchCacheTtlMs, this.now);
+    this.ownerCache = new LruCache(settings.matchCacheSize, settings.matchCacheTtlMs, this.now);
+    this.syncedKinds = new Set(settings.syncedKinds);
+    this.workerId = deps.workerId ?? newId('worker');
+  }
+
+  private readonly now = (): number => (this.deps.now ?? Date.now)();
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.pollTimer = setInterval(() => {
+      if (this.lingerTimer === null) void this.tick();
+    }, this.deps.settings.pollMs);
+    this.pollTimer.unref();
+    void this.tick();
+  }
+
+  /** Stops timers and waits for the batch in flight, whose outcome is then committed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer !== null) clearInterval(this.pollTimer);
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    this.pollTimer = null;
+    this.lingerTimer = null;
+    await this.running;
+  }
+
+  /** New work arrived: sync after a quiet moment, at the latest 10× the linger time after the first kick. */
+  kick(): void {
+    if (this.stopped) return;
+    const { lingerMs } = this.deps.settings;
+    const at = this.now();
+    this.lingerStartedAt ??= at;
+    const latest = this.lingerStartedAt + lingerMs * 10;
+    const delay = Math.max(0, Math.min(lingerMs, latest - at));
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = null;
+      this.lingerStartedAt = null;
+      void this.tick();
+    }, delay);
+  }
+
+  /** One pass: classify everything received, then drain every org with due actions. Single-flight. */
+  tick(): Promise<void> {
+    if (this.running !== null) {
+      this.rerun = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.rerun = false;
+          await this.pass();
+        } while (this.rerun && !this.stopped);
+      } catch (error) {
+        this.deps.logger.error({ err: error }, 'sync pass failed; the next poll tries again');
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  /**
+   * For tests and the demo: passes until nothing is due now. Actions waiting for a backoff,
+   * a pause or a lease stay as they are.
+   */
+  async runUntilIdle(maxPasses = 50): Promise<BatchReport[]> {
+    const reports: BatchReport[] = [];
+    for (let pass = 0; pass < maxPasses; pass += 1) {
+      const before = reports.length;
+      await this.running;
+      reports.push(...(await this.pass()));
+      if (reports.length === before) return reports;
+    }
+    return reports;
+  }
+
+  private async pass(): Promise<BatchReport[]> {
+    await this.classifyReceived();
+    const orgIds = await this.deps.store.listOrgsWithDueActions(this.now());
+    const results = await Promise.all(orgIds.map((orgId) => this.pipeline(orgId).drain()));
+    await this.purgeIfDue();
+    return results.flat();
+  }
+
+  private pipeline(orgId: string): OrgPipeline {
+    let pipeline = this.pipelines.get(orgId);
+    if (pipeline === undefined) {
+      pipeline = new OrgPipeline(orgId, {
+        store: this.deps.store,
+        sessions: this.deps.sessions,
+        settings: this.deps.settings,
+        logger: this.deps.logger,
+        now: this.now,
+        random: this.deps.random ?? Math.random,
+        workerId: this.workerId,
+        matchCache: this.matchCache,
+        ownerCache: this.ownerCache,
+      });
+      this.pipelines.set(orgId, pipeline);
+    }
+    return pipeline;
+  }
+
+  private async classifyReceived(): Promise<void> {
+    const { store } = this.deps;
+    for (;;) {
+      const received = await store.listReceived(CLASSIFY_PAGE);
+      if (received.length === 0) return;
+      const links = new Map<string, Link | null>();
+      const classifications: Classification[] = [];
+      for (const action of received) {
+        if (!links.has(action.inboxId)) links.set(action.inboxId, await store.getLinkForInbox(action.inboxId));
+        classifications.push(classifyAction(action, links.get(action.inboxId) ?? null, this.syncedKinds));
+      }
+      await store.applyClassifications(classifications, this.now());
+      if (received.length < CLASSIFY_PAGE) return;
+    }
+  }
+
+  private async purgeIfDue(): Promise<void> {
+    const at = this.now();
+    if (at - this.lastPurgeAt < PURGE_EVERY_MS) return;
+    this.lastPurgeAt = at;
+    const removed = await this.deps.store.purgeFinishedBefore(at - this.deps.settings.retentionDays * 86_400_000);
+    if (removed > 0) this.deps.logger.info({ removed }, 'old finished actions removed');
+  }
+}

@@ -1,0 +1,106 @@
+import { CHANNEL_LABELS, isSyncableChannel } from '../core/channels';
+import type { StoredAction } from '../core/types';
+import type { NewRecord } from '../salesforce/types';
+
+export const SUBJECT_MAX = 255;
+export const DESCRIPTION_MAX = 32_000;
+/** Salesforce's limit on an Event's span. */
+const MAX_DURATION_MINUTES = 14 * 24 * 60;
+const TEXT_FIELD_MAX = 255;
+
+export interface EventFieldNames {
+  actionId: string;
+  ticketId: string;
+  ticketUrl: string;
+  inboxId: string;
+  inboxName: string;
+  channel: string;
+  actionKind: string;
+  direction: string;
+}
+
+/** The packaged Activity fields under the configured namespace prefix ('' = none). */
+export function packagedFieldNames(namespace: string): EventFieldNames {
+  const p = namespace === '' ? '' : `${namespace}__`;
+  return {
+    actionId: `${p}Action_Id__c`,
+    ticketId: `${p}Ticket_Id__c`,
+    ticketUrl: `${p}Ticket_URL__c`,
+    inboxId: `${p}Inbox_Id__c`,
+    inboxName: `${p}Inbox_Name__c`,
+    channel: `${p}Channel__c`,
+    actionKind: `${p}Action_Kind__c`,
+    direction: `${p}Direction__c`,
+  };
+}
+
+/** Cuts to at most `max` UTF-16 units without splitting a surrogate pair. */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return text.slice(0, end);
+}
+
+function ellipsize(text: string, max: number): string {
+  return text.length <= max ? text : `${cutText(text, max - 1)}…`;
+}
+
+export function buildSubject(action: StoredAction, language: 'ja' | 'en'): string {
+  const { payload } = action;
+  const label = isSyncableChannel(action.channel) ? CHANNEL_LABELS[action.channel][language] : action.channel;
+  const title = [payload.ticket.title, payload.action.subject].find((t) => typeof t === 'string' && t.trim() !== '');
+  const subject = `[${label}] ${title?.trim() ?? `#${payload.ticket.id}`}`;
+  return ellipsize(subject.replace(/\s+/g, ' '), SUBJECT_MAX);
+}
+
+/**
+ * The message or memo text; text longer than Salesforce's limit is cut with a visible
+ * marker that points to the full ticket.
+ */
+export function buildDescription(action: StoredAction): string {
+  const body = action.payload.action.body ?? '';
+  if (body.length <= DESCRIPTION_MAX) return body;
+  const marker = `\n\n…(以下省略 / truncated) 全文 / full text: ${action.payload.ticket.url}`;
+  return cutText(body, DESCRIPTION_MAX - marker.length) + marker;
+}
+
+export function durationMinutes(action: StoredAction): number {
+  if (action.kind !== 'call_memo' && action.channel !== 'call_memo') return 0;
+  const seconds = action.payload.action.call?.duration_seconds;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) return 0;
+  return Math.min(MAX_DURATION_MINUTES, Math.ceil(seconds / 60));
+}
+
+export interface EventTarget {
+  whoId: string;
+  ownerId: string;
+}
+
+/** The Event (行動) for one action, as docs/event-fields.md lays out. */
+export function buildEvent(
+  action: StoredAction,
+  target: EventTarget,
+  fields: EventFieldNames,
+  language: 'ja' | 'en',
+): NewRecord {
+  const { payload } = action;
+  return {
+    attributes: { type: 'Event' },
+    Subject: buildSubject(action, language),
+    Description: buildDescription(action),
+    ActivityDateTime: new Date(action.occurredAt).toISOString(),
+    DurationInMinutes: durationMinutes(action),
+    WhoId: target.whoId,
+    OwnerId: target.ownerId,
+    [fields.actionId]: action.actionId,
+    [fields.ticketId]: cutText(payload.ticket.id, TEXT_FIELD_MAX),
+    [fields.ticketUrl]: cutText(payload.ticket.url, TEXT_FIELD_MAX),
+    [fields.inboxId]: cutText(payload.inbox.id, TEXT_FIELD_MAX),
+    [fields.inboxName]: cutText(payload.inbox.name ?? '', TEXT_FIELD_MAX),
+    [fields.channel]: action.channel,
+    [fields.actionKind]: action.kind,
+    [fields.direction]: payload.action.direction,
+  };
+}

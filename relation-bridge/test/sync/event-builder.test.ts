@@ -1,0 +1,115 @@
+import type { StoredAction } from '../../src/core/types';
+import {
+  buildDescription,
+  buildEvent,
+  buildSubject,
+  DESCRIPTION_MAX,
+  durationMinutes,
+  packagedFieldNames,
+  SUBJECT_MAX,
+} from '../../src/sync/event-builder';
+
+function action(overrides: Partial<StoredAction['payload']['action']> = {}, title = 'お見積りの件'): StoredAction {
+  const payload: StoredAction['payload'] = {
+    type: 'ticket.action.created',
+    action: {
+      id: 'act_1',
+      kind: 'message_sent',
+      occurred_at: '2026-11-28T10:15:00+09:00',
+      channel: 'email',
+      direction: 'outbound',
+      body: '山田様\nお世話になっております。',
+      ...overrides,
+    },
+    ticket: { id: '48213', title, url: 'https://example.relationapp.jp/tickets/48213' },
+    inbox: { id: '12', name: '営業窓口' },
+    customer: { emails: ['taro.yamada@example.com'] },
+  };
+  return {
+    actionId: payload.action.id,
+    webhookId: 'msg_1',
+    inboxId: '12',
+    inboxName: '営業窓口',
+    kind: payload.action.kind,
+    channel: payload.action.channel,
+    occurredAt: Date.parse(payload.action.occurred_at),
+    receivedAt: 0,
+    payload,
+    state: 'pending',
+    reason: null,
+    linkId: 'lnk_1',
+    orgId: '00D000000000001AAA',
+    attempts: 0,
+    nextAttemptAt: 0,
+    writeAttemptedAt: null,
+    sfEventId: null,
+    whoId: null,
+    ownerId: null,
+    match: null,
+    errorCode: null,
+    errorMessage: null,
+    updatedAt: 0,
+  };
+}
+
+describe('the Event built for an action', () => {
+  it('carries the channel label, the ticket title, the time in UTC and every packaged field', () => {
+    const record = buildEvent(action(), { whoId: '003A', ownerId: '005B' }, packagedFieldNames('inbx'), 'ja');
+    expect(record).toMatchObject({
+      attributes: { type: 'Event' },
+      Subject: '[メール] お見積りの件',
+      Description: '山田様\nお世話になっております。',
+      ActivityDateTime: '2026-11-28T01:15:00.000Z',
+      DurationInMinutes: 0,
+      WhoId: '003A',
+      OwnerId: '005B',
+      inbx__Action_Id__c: 'act_1',
+      inbx__Ticket_Id__c: '48213',
+      inbx__Ticket_URL__c: 'https://example.relationapp.jp/tickets/48213',
+      inbx__Inbox_Id__c: '12',
+      inbx__Inbox_Name__c: '営業窓口',
+      inbx__Channel__c: 'email',
+      inbx__Action_Kind__c: 'message_sent',
+      inbx__Direction__c: 'outbound',
+    });
+  });
+
+  it('uses no prefix when the namespace is empty', () => {
+    expect(packagedFieldNames('').actionId).toBe('Action_Id__c');
+  });
+
+  it('labels the subject in English when asked', () => {
+    expect(buildSubject(action({ channel: 'chat_widget' }), 'en')).toBe('[Chat widget] お見積りの件');
+  });
+
+  it('falls back to the ticket number when there is no title or subject', () => {
+    expect(buildSubject(action({}, ''), 'ja')).toBe('[メール] #48213');
+  });
+
+  it('cuts a long subject to 255 characters without splitting an emoji', () => {
+    const subject = buildSubject(action({}, '😀'.repeat(300)), 'ja');
+    expect(subject.length).toBeLessThanOrEqual(SUBJECT_MAX);
+    expect(subject.endsWith('…')).toBe(true);
+    expect(subject).not.toMatch(/[\uD800-\uDBFF]…$/);
+  });
+
+  it('cuts a long body with a visible marker and the ticket URL, within 32,000 characters', () => {
+    const description = buildDescription(action({ body: 'あ'.repeat(40_000) }));
+    expect(description.length).toBeLessThanOrEqual(DESCRIPTION_MAX);
+    expect(description).toContain('以下省略');
+    expect(description.endsWith('https://example.relationapp.jp/tickets/48213')).toBe(true);
+  });
+
+  it('keeps a body of exactly 32,000 characters whole', () => {
+    const body = 'a'.repeat(DESCRIPTION_MAX);
+    expect(buildDescription(action({ body }))).toBe(body);
+  });
+
+  it('gives call memos their length in whole minutes, other actions 0', () => {
+    expect(durationMinutes(action({ kind: 'call_memo', channel: 'call_memo', call: { duration_seconds: 312 } }))).toBe(6);
+    expect(durationMinutes(action({ kind: 'call_memo', channel: 'call_memo', call: { duration_seconds: 10 ** 9 } }))).toBe(
+      14 * 24 * 60,
+    );
+    expect(durationMinutes(action())).toBe(0);
+  });
+});

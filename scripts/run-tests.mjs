@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// The project's whole offline test run: the type check, then every jest project.
+// Prints a plain "N passed, N failed" line (CI reads that line, not jest's summary).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const jestArgs = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+
+function check(name, command, args) {
+  process.stdout.write(`\n== ${name}: ${command} ${args.join(' ')}\n`);
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (result.status === 0) passed += 1;
+  else {
+    failed += 1;
+    process.stdout.write(`!! ${name} failed\n`);
+  }
+}
+
+if (jestArgs.length === 0) {
+  check('typecheck (bridge)', 'npx', ['tsc', '-p', 'relation-bridge', '--noEmit']);
+}
+
+const outDir = mkdtempSync(path.join(tmpdir(), 'jest-results-'));
+const outFile = path.join(outDir, 'results.json');
+process.stdout.write('\n== jest\n');
+spawnSync('npx', ['jest', '--json', `--outputFile=${outFile}`, ...jestArgs], { cwd: root, stdio: 'inherit' });
+try {
+  const results = JSON.parse(readFileSync(outFile, 'utf8'));
+  passed += results.numPassedTests;
+  failed += results.numFailedTests;
+  // A suite that fails to load has no failed tests of its own; count it.
+  failed += results.testResults.filter((suite) => suite.status === 'failed' && suite.assertionResults.length === 0).length;
+  if (results.numTotalTests === 0) failed += 1;
+} catch (error) {
+  process.stdout.write(`!! jest produced no results: ${error.message}\n`);
+  failed += 1;
+} finally {
+  rmSync(outDir, { recursive: true, force: true });
+}
+
+process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
+process.exit(failed === 0 ? 0 : 1);
