@@ -143,3 +143,35 @@ describe('when Salesforce or the network fails', () => {
     hold.release();
   });
 });
+
+describe('when a link is deleted', () => {
+  it('records its held and later actions as no_link, and a new link syncs again', async () => {
+    const h = await startBridgeHarness();
+    try {
+      const link = await h.linkInbox();
+      h.org.revokeRefreshTokens();
+      h.org.expireAccessTokens();
+      const held = some(2);
+      await sendAll(h.baseUrl, held);
+      await h.bridge.engine.runUntilIdle();
+      expect(await states(h, held.map((p) => p.action.id))).toEqual(['held', 'held']);
+
+      expect((await h.admin('DELETE', `/links/${link.id}`)).status).toBe(200);
+      const between = some(1);
+      await sendAll(h.baseUrl, between);
+      await h.bridge.engine.runUntilIdle();
+      for (const payload of [...held, ...between]) {
+        expect(await h.bridge.store.getAction(payload.action.id)).toMatchObject({ state: 'skipped', reason: 'no_link' });
+      }
+
+      await h.linkInbox();
+      const after = some(1);
+      await sendAll(h.baseUrl, after);
+      await h.bridge.engine.runUntilIdle();
+      expect(h.eventsFor(after[0]!.action.id)).toHaveLength(1);
+      expect(h.org.records('Event')).toHaveLength(1);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { BridgeError } from '../core/errors';
+import type { ActionReason, ActionState } from '../core/types';
+
+/** Request shapes of the admin API; each is documented in docs/openapi.yaml. */
+
+export const ACTION_STATES = [
+  'received',
+  'pending',
+  'synced',
+  'skipped',
+  'unmatched',
+  'failed',
+  'held',
+] as const satisfies readonly ActionState[];
+export const ACTION_REASONS = [
+  'no_link',
+  'before_link',
+  'channel_not_supported',
+  'kind_not_synced',
+  'needs_reauth',
+  'link_disabled',
+  'salesforce_rejected',
+  'retries_exhausted',
+  'invalid_for_salesforce',
+  'no_customer_identifier',
+  'no_matching_record',
+] as const satisfies readonly ActionReason[];
+
+const target = z.enum(['contact', 'lead', 'contact_then_lead']);
+const environment = z.enum(['production', 'sandbox', 'custom']);
+const inboxId = z.string().trim().min(1).max(200);
+const userId = z
+  .string()
+  .trim()
+  .regex(
+    /^005[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$/,
+    'must be a 15- or 18-character Salesforce User id starting with 005',
+  );
+
+export const authorizeLinkBody = z
+  .strictObject({
+    inboxId,
+    inboxName: z.string().trim().min(1).max(255).nullish(),
+    environment,
+    myDomain: z.string().trim().min(1).max(255).optional(),
+    target,
+    defaultOwnerId: userId.optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.environment === 'custom' && body.myDomain === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['myDomain'], message: 'required when environment is custom' });
+    }
+    if (body.environment !== 'custom' && body.myDomain !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['myDomain'], message: 'only allowed when environment is custom' });
+    }
+  });
+
+export const updateLinkBody = z
+  .strictObject({ target: target.optional(), defaultOwnerId: userId.optional() })
+  .refine((body) => body.target !== undefined || body.defaultOwnerId !== undefined, {
+    message: 'give target, defaultOwnerId or both',
+  });
+
+export const listLinksQuery = z.strictObject({
+  inboxId: inboxId.optional(),
+  includeDeleted: z.enum(['true', 'false']).optional(),
+});
+
+export const retryActionsBody = z.strictObject({
+  actionIds: z.array(z.string().trim().min(1).max(200)).min(1).max(1000),
+});
+
+/** `state=failed,held` and `state=failed&state=held` both mean "failed or held". */
+function listOf<T extends string>(values: readonly [T, ...T[]]) {
+  return z
+    .union([z.string(), z.array(z.string())])
+    .transform((raw) =>
+      (Array.isArray(raw) ? raw : [raw])
+        .flatMap((item) => item.split(','))
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(values)).min(1));
+}
+
+export interface ActionsCursor {
+  updatedAt: number;
+  actionId: string;
+}
+
+export function encodeCursor(cursor: ActionsCursor): string {
+  return Buffer.from(JSON.stringify([cursor.updatedAt, cursor.actionId])).toString('base64url');
+}
+
+const cursor = z.string().transform((raw, ctx): ActionsCursor => {
+  try {
+    const decoded: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    if (Array.isArray(decoded) && Number.isSafeInteger(decoded[0]) && typeof decoded[1] === 'string') {
+      return { updatedAt: decoded[0] as number, actionId: decoded[1] };
+    }
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: 'custom', message: 'not a cursor returned by this API (use nextCursor as given)' });
+  return z.NEVER;
+});
+
+export const listActionsQuery = z.strictObject({
+  inboxId: inboxId.optional(),
+  linkId: z.string().trim().min(1).max(200).optional(),
+  state: listOf([...ACTION_STATES]).optional(),
+  reason: listOf([...ACTION_REASONS]).optional(),
+  since: z.iso
+    .datetime({ offset: true })
+    .transform((value) => Date.parse(value))
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: cursor.optional(),
+});
+
+/** A 400 whose details say which field is wrong and why. */
+export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, where: 'body' | 'query'): z.output<T> {
+  const parsed = schema.safeParse(input ?? (where === 'body' ? undefined : {}));
+  if (parsed.success) return parsed.data;
+  const details = parsed.error.issues.map((issue) => ({
+    path: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  throw new BridgeError(
+    'bad_input',
+    `The request ${where} is not valid: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`,
+    {
+      code: 'invalid_request',
+      httpStatus: 400,
+      details,
+    },
+  );
+}

@@ -1,0 +1,99 @@
+import type { Link, StoredAction } from '../core/types';
+import type { InboxHealth } from '../links/service';
+
+/**
+ * The JSON shapes of the admin API (docs/openapi.yaml). Times are ISO 8601 in UTC.
+ * Tokens never leave the store, so none of these shapes can carry one.
+ */
+
+function iso(ms: number): string;
+function iso(ms: number | null): string | null;
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+export function linkView(link: Link) {
+  return {
+    id: link.id,
+    inboxId: link.inboxId,
+    inboxName: link.inboxName,
+    orgId: link.orgId,
+    instanceUrl: link.instanceUrl,
+    environment: link.environment,
+    authorizedUser: { id: link.authorizedUserId, username: link.authorizedUsername },
+    target: link.target,
+    defaultOwnerId: link.defaultOwnerId,
+    status: link.status,
+    statusReason: link.statusReason,
+    statusChangedAt: iso(link.statusChangedAt),
+    createdAt: iso(link.createdAt),
+    updatedAt: iso(link.updatedAt),
+    deletedAt: iso(link.deletedAt),
+  };
+}
+
+export type LinkView = ReturnType<typeof linkView>;
+
+/** An action as the error/audit log shows it; `withPayload` adds the full webhook body. */
+export function actionView(action: StoredAction, withPayload = false) {
+  const { payload } = action;
+  const view = {
+    actionId: action.actionId,
+    webhookId: action.webhookId,
+    inboxId: action.inboxId,
+    inboxName: action.inboxName,
+    kind: action.kind,
+    channel: action.channel,
+    direction: payload.action.direction,
+    occurredAt: iso(action.occurredAt),
+    receivedAt: iso(action.receivedAt),
+    state: action.state,
+    reason: action.reason,
+    error:
+      action.errorCode === null && action.errorMessage === null
+        ? null
+        : { code: action.errorCode, message: action.errorMessage },
+    linkId: action.linkId,
+    orgId: action.orgId,
+    attempts: action.attempts,
+    nextAttemptAt: action.state === 'pending' ? iso(action.nextAttemptAt) : null,
+    sfEventId: action.sfEventId,
+    whoId: action.whoId,
+    ownerId: action.ownerId,
+    match: action.match,
+    ticket: { id: payload.ticket.id, title: payload.ticket.title ?? null, url: payload.ticket.url },
+    customer: {
+      id: payload.customer.id ?? null,
+      name: payload.customer.name ?? null,
+      emails: payload.customer.emails ?? [],
+      phones: payload.customer.phones ?? [],
+    },
+    updatedAt: iso(action.updatedAt),
+  };
+  return withPayload ? { ...view, payload } : view;
+}
+
+export function healthView(health: InboxHealth) {
+  return {
+    inboxId: health.inboxId,
+    status: health.status,
+    link: health.link === null ? null : linkView(health.link),
+    window: { since: iso(health.window.since), until: iso(health.window.until) },
+    counts: health.counts,
+    org:
+      health.org === null
+        ? null
+        : {
+            orgId: health.org.orgId,
+            pausedUntil: iso(health.org.pausedUntil),
+            pauseReason: health.org.pauseReason,
+            apiUsage:
+              health.org.apiUsed === null || health.org.apiMax === null
+                ? null
+                : { used: health.org.apiUsed, max: health.org.apiMax, seenAt: iso(health.org.apiSeenAt) },
+            bridgeApiCallsLast24h: health.org.bridgeApiCallsLast24h,
+          },
+    lastSyncAt: iso(health.lastSyncAt),
+    problems: health.problems,
+  };
+}

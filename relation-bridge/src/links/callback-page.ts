@@ -1,0 +1,111 @@
+import type { Link, LinkTarget, SfEnvironment } from '../core/types';
+import type { LinkErrorText } from './messages';
+
+/**
+ * The page the admin's browser lands on after Salesforce: self-contained (no external
+ * assets), Japanese first, English below. It never shows the authorisation code, the
+ * state or any token.
+ */
+
+const TARGET_TEXT: Record<LinkTarget, { ja: string; en: string }> = {
+  contact: { ja: '取引先責任者', en: 'Contact' },
+  lead: { ja: 'リード', en: 'Lead' },
+  contact_then_lead: { ja: '取引先責任者 → リード (取引先責任者を優先)', en: 'Contact, then Lead' },
+};
+
+const ENVIRONMENT_TEXT: Record<SfEnvironment, { ja: string; en: string }> = {
+  production: { ja: '本番環境', en: 'Production' },
+  sandbox: { ja: 'Sandbox', en: 'Sandbox' },
+  custom: { ja: 'カスタムドメイン (My Domain)', en: 'Custom domain (My Domain)' },
+};
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+const STYLE = `
+body{font-family:system-ui,-apple-system,"Hiragino Sans","Noto Sans JP",sans-serif;margin:0;background:#f4f6f9;color:#1b1f24}
+main{max-width:40rem;margin:3rem auto;background:#fff;border-radius:8px;padding:2rem;box-shadow:0 1px 4px rgba(0,0,0,.12)}
+h1{font-size:1.4rem;margin:0 0 .25rem}
+h2{font-size:1rem;font-weight:normal;color:#4a5360;margin:0 0 1.5rem}
+.ok h1{color:#116329}.fail h1{color:#a40e26}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1rem;margin:1.5rem 0}
+dt{color:#4a5360}dd{margin:0;word-break:break-all}
+p{line-height:1.6}.en{color:#4a5360}
+hr{border:none;border-top:1px solid #dde1e6;margin:1.5rem 0}
+code{background:#f0f2f5;padding:0 .25rem;border-radius:3px}
+`;
+
+function page(kind: 'ok' | 'fail', titleJa: string, titleEn: string, body: string): string {
+  return `<!doctype html>
+<html lang="ja">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(titleJa)} / ${escapeHtml(titleEn)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main class="${kind}">
+<h1>${escapeHtml(titleJa)}</h1>
+<h2 lang="en">${escapeHtml(titleEn)}</h2>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+export function renderLinkReady(link: Link, created: boolean): string {
+  const inbox = link.inboxName ? `${link.inboxName} (${link.inboxId})` : link.inboxId;
+  const target = TARGET_TEXT[link.target];
+  const environment = ENVIRONMENT_TEXT[link.environment];
+  const rows: Array<[string, string, string]> = [
+    ['受信箱', 'Inbox', inbox],
+    ['Salesforce 組織 ID', 'Org id', link.orgId],
+    ['インスタンス', 'Instance', link.instanceUrl],
+    ['環境', 'Environment', `${environment.ja} / ${environment.en}`],
+    ['認証ユーザー', 'Authorised user', link.authorizedUsername],
+    ['行動の作成先', 'Events are created on', `${target.ja} / ${target.en}`],
+    ['既定の割り当て先', 'Default owner', link.defaultOwnerId],
+  ];
+  const list = rows
+    .map(
+      ([ja, en, value]) =>
+        `<dt>${escapeHtml(ja)}<br><span class="en" lang="en">${escapeHtml(en)}</span></dt><dd>${escapeHtml(value)}</dd>`,
+    )
+    .join('\n');
+  const [titleJa, titleEn] = created
+    ? ['連携が完了しました', 'The link is ready']
+    : ['再認証が完了しました', 'The link is authorised again'];
+  return page(
+    'ok',
+    titleJa,
+    titleEn,
+    `<dl>\n${list}\n</dl>
+<p>これ以降にこの受信箱で行われたアクションが Salesforce の行動として同期されます。このウィンドウは閉じてかまいません。</p>
+<p class="en" lang="en">Actions taken in this inbox from now on are synced as Salesforce Events. You can close this window.</p>`,
+  );
+}
+
+export interface SalesforceSaid {
+  error: string;
+  description: string | null;
+}
+
+export function renderLinkFailed(code: string, text: LinkErrorText, salesforce: SalesforceSaid | null): string {
+  const said = salesforce?.description
+    ? `${salesforce.error}: ${salesforce.description.slice(0, 300)}`
+    : salesforce?.error;
+  const detail = said ? `<p>Salesforce: <code>${escapeHtml(said)}</code></p>` : '';
+  return page(
+    'fail',
+    'Salesforce との連携を完了できませんでした',
+    'Linking to Salesforce did not complete',
+    `<p>${escapeHtml(text.ja)}</p>
+<hr>
+<p class="en" lang="en">${escapeHtml(text.en)}</p>
+${detail}
+<p class="en">(${escapeHtml(code)})</p>`,
+  );
+}

@@ -1,0 +1,211 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import { completeAuthorization, type LocalOrg, type LocalSalesforce, startLocalSalesforce } from '../../local-org';
+import { createAdminRouter } from '../../src/admin/routes';
+import type { NewAction } from '../../src/core/types';
+import { SecretBox } from '../../src/crypto/secret-box';
+import { createOAuthCallbackRouter } from '../../src/links/routes';
+import { LinksService } from '../../src/links/service';
+import { createLogger } from '../../src/logging';
+import { OAuthClient } from '../../src/salesforce/oauth-client';
+import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite';
+
+/**
+ * A bridge made of the real links service, admin API and OAuth callback over a real
+ * SQLite store, listening on port 0, next to a local Salesforce-compatible org.
+ */
+export interface LinkHarness {
+  baseUrl: string;
+  adminToken: string | undefined;
+  store: SqliteStore;
+  links: LinksService;
+  oauth: OAuthClient;
+  local: LocalSalesforce;
+  dbFile: string;
+  /** Every log line the bridge wrote (JSON), to check that no secret is logged. */
+  logLines: string[];
+  close(): Promise<void>;
+}
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const API_VERSION = '66.0';
+
+export interface LinkHarnessOptions {
+  /** null: no admin token configured (the API is disabled). */
+  adminToken?: string | null;
+  onReauthorized?: (authId: string) => void;
+}
+
+export async function startLinkHarness(options: LinkHarnessOptions = {}): Promise<LinkHarness> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'relation-bridge-links-'));
+  const local = await startLocalSalesforce();
+  const dbFile = path.join(dataDir, 'bridge.db');
+  const store = createSqliteStore({ file: dbFile, secretBox: SecretBox.fromKey(SecretBox.generateKey()) });
+  const logLines: string[] = [];
+  const logger = createLogger('debug', { write: (line: string) => void logLines.push(line) });
+
+  const app = express();
+  const server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const callbackUrl = `${baseUrl}/oauth/callback`;
+  local.app.callbackUrls.push(callbackUrl);
+
+  const oauth = new OAuthClient({
+    clientId: local.app.clientId,
+    clientSecret: local.app.clientSecret,
+    redirectUri: callbackUrl,
+    scopes: 'api refresh_token',
+    timeoutMs: 10_000,
+  });
+  const links = new LinksService({
+    store,
+    oauth,
+    loginUrls: { production: local.productionLoginUrl, sandbox: local.sandboxLoginUrl },
+    apiVersion: API_VERSION,
+    logger,
+    requestTimeoutMs: 10_000,
+    ...(options.onReauthorized === undefined ? {} : { onReauthorized: options.onReauthorized }),
+  });
+  const adminToken = options.adminToken === null ? undefined : (options.adminToken ?? ADMIN_TOKEN);
+  app.use(createOAuthCallbackRouter({ links, logger }));
+  app.use('/api/v1', createAdminRouter({ links, store, adminToken, logger }));
+
+  return {
+    baseUrl,
+    adminToken,
+    store,
+    links,
+    oauth,
+    local,
+    dbFile,
+    logLines,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await local.close();
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ApiAnswer<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export async function api<T = any>(
+  harness: Pick<LinkHarness, 'baseUrl' | 'adminToken'>,
+  method: string,
+  route: string,
+  body?: unknown,
+  token: string | null | undefined = harness.adminToken,
+): Promise<ApiAnswer<T>> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(`${harness.baseUrl}/api/v1${route}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? null : JSON.parse(text), headers: response.headers };
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface CallbackAnswer {
+  status: number;
+  html: string;
+  /** Where the org sent the browser: the bridge's callback with code/state or error. */
+  callbackUrl: URL;
+}
+
+/** Plays the admin's browser: authorize page → login form → 許可/拒否 → the bridge's callback. */
+export async function completeInBrowser(
+  authorizeUrl: string,
+  credentials: Credentials,
+  decision: 'allow' | 'deny' = 'allow',
+): Promise<CallbackAnswer> {
+  const callbackUrl = await completeAuthorization(authorizeUrl, credentials, decision);
+  const response = await fetch(callbackUrl, { redirect: 'manual' });
+  return { status: response.status, html: await response.text(), callbackUrl };
+}
+
+export interface LinkRequest {
+  inboxId: string;
+  inboxName?: string;
+  environment: 'production' | 'sandbox' | 'custom';
+  myDomain?: string;
+  target: 'contact' | 'lead' | 'contact_then_lead';
+  defaultOwnerId?: string;
+}
+
+/** The whole flow an admin goes through: authorize via the API, then the browser. */
+export async function linkInbox(
+  harness: LinkHarness,
+  request: LinkRequest,
+  credentials: Credentials,
+): Promise<CallbackAnswer> {
+  const started = await api(harness, 'POST', '/links/authorize', request);
+  if (started.status !== 201) throw new Error(`authorize answered ${started.status}: ${JSON.stringify(started.body)}`);
+  return completeInBrowser(started.body.authorizeUrl, credentials);
+}
+
+export function addUser(
+  org: LocalOrg,
+  name: string,
+  options: { apiEnabled?: boolean; isActive?: boolean } = {},
+): Credentials & { id: string } {
+  const username = `${name}@${org.slug}.example.com`;
+  const user = org.addUser({ username, email: username, lastName: name, password: `${name}-password`, ...options });
+  return { id: user.id, username, password: `${name}-password` };
+}
+
+let actionCounter = 0;
+
+/** A webhook action as intake would store it. */
+export function newAction(inboxId: string, overrides: Partial<NewAction> = {}): NewAction {
+  actionCounter += 1;
+  const actionId = overrides.actionId ?? `act_test_${actionCounter}_${Math.random().toString(36).slice(2, 8)}`;
+  const occurredAt = overrides.occurredAt ?? Date.now();
+  return {
+    actionId,
+    webhookId: `msg_${actionId}`,
+    inboxId,
+    inboxName: '営業窓口',
+    kind: 'message_received',
+    channel: 'email',
+    occurredAt,
+    receivedAt: occurredAt,
+    payload: {
+      type: 'ticket.action.created',
+      action: {
+        id: actionId,
+        kind: 'message_received',
+        occurred_at: new Date(occurredAt).toISOString(),
+        channel: 'email',
+        direction: 'inbound',
+        subject: 'お見積りの件',
+        body: 'お世話になっております。',
+      },
+      ticket: { id: '48213', title: 'お見積りの件', url: 'https://example.relationapp.jp/tickets/48213' },
+      inbox: { id: inboxId, name: '営業窓口' },
+      customer: { id: 'c_77', name: '山田 太郎', emails: ['taro.yamada@example.com'], phones: ['090-1234-5678'] },
+    },
+    ...overrides,
+  };
+}
