@@ -1,0 +1,469 @@
+import type { DmlError } from './errors';
+import { canonicalId, type IdFactory } from './ids';
+import { RecordStore, type StoredRecord } from './records';
+import { buildSchema, objectByKeyPrefix, type FieldDef, type ObjectDef, type Schema } from './schema';
+import { parseSoql, selectRows } from './soql';
+import type { RefreshToken, TokenStore } from './tokens';
+import {
+  deserializeRecord,
+  validateInsert,
+  validateUpdate,
+  type ValidationContext,
+  type ValidationRule,
+} from './validation';
+import { formatDate, parseDateTime, toWire, type FieldValue } from './values';
+
+/** Switches an org's admin (or a test) can flip; each mirrors a Salesforce setting or policy. */
+export interface OrgSettings {
+  /** False: every REST call answers 403 API_DISABLED_FOR_ORG (e.g. Professional Edition without API). */
+  apiEnabled: boolean;
+  /** False: authorization redirects with `invalid_client` "app must be installed into org". */
+  appInstalled: boolean;
+  dailyApiMax: number;
+  /** Session timeout: access tokens die this long after issue (then 401 INVALID_SESSION_ID). */
+  accessTokenLifetimeMs: number;
+  /** On: each refresh returns a new refresh token and kills the one used. */
+  refreshTokenRotation: boolean;
+  /** Refresh-token policy "expire after N"; null = valid until revoked (the default). */
+  refreshTokenLifetimeMs: number | null;
+  /** "Require secret for refresh token flow". */
+  requireSecretForRefresh: boolean;
+  /** Records created less than this long ago are not yet in the SOSL index. */
+  searchIndexLagMs: number;
+  /** Longest Event span; null = no limit. */
+  eventMaxSpanDays: number | null;
+  leadWithWhatIdAllowed: boolean;
+  convertedLeadAsWhoAllowed: boolean;
+}
+
+export interface CreateOrgOptions {
+  name: string;
+  sandbox?: boolean;
+  /** Namespace of the packaged Activity fields; '' = no prefix. Default 'inbx'. */
+  namespace?: string;
+  /** False: the package is not installed, so its Activity fields do not exist. */
+  packageInstalled?: boolean;
+  /** Makes the Action Id field a unique external id (an unverified packaging option). */
+  actionIdUnique?: boolean;
+  dailyApiMax?: number;
+  settings?: Partial<OrgSettings>;
+}
+
+export interface AddUserOptions {
+  username: string;
+  email: string;
+  lastName: string;
+  firstName?: string;
+  /** Default `password`. */
+  password?: string;
+  isActive?: boolean;
+  /** The "API Enabled" permission; false → API_DISABLED_FOR_ORG on REST calls. */
+  apiEnabled?: boolean;
+  languageLocaleKey?: string;
+}
+
+export interface LocalUser {
+  id: string;
+  username: string;
+  email: string;
+  name: string;
+  isActive: boolean;
+  apiEnabled: boolean;
+  password: string;
+  languageLocaleKey: string;
+}
+
+export interface ApiCallCounts {
+  total: number;
+  /** Per endpoint, e.g. `POST /composite`, `GET /query/{locator}`. */
+  byEndpoint: Record<string, number>;
+}
+
+/** Everything an org shares with the server: ids, tokens, the clock, its URLs. */
+export interface OrgEnvironment {
+  ids: IdFactory;
+  tokens: TokenStore;
+  now(): number;
+  instanceUrl(slug: string): string;
+}
+
+export interface QueryCursor {
+  object: ObjectDef;
+  fields: FieldDef[];
+  rows: StoredRecord[];
+  batchSize: number;
+  totalSize: number;
+}
+
+/** A failed insert through the test helpers. */
+export class RecordRejected extends Error {
+  constructor(readonly errors: DmlError[]) {
+    super(errors.map((error) => `${error.statusCode}: ${error.message}`).join('; '));
+    this.name = 'RecordRejected';
+  }
+}
+
+const DEFAULT_SETTINGS: OrgSettings = {
+  apiEnabled: true,
+  appInstalled: true,
+  dailyApiMax: 15_000,
+  accessTokenLifetimeMs: 2 * 60 * 60_000,
+  refreshTokenRotation: false,
+  refreshTokenLifetimeMs: null,
+  requireSecretForRefresh: true,
+  searchIndexLagMs: 0,
+  eventMaxSpanDays: 14,
+  leadWithWhatIdAllowed: false,
+  convertedLeadAsWhoAllowed: false,
+};
+
+type HelperFields = Record<string, unknown> & { CreatedDate?: string | Date };
+
+export class LocalOrg {
+  readonly orgId: string;
+  readonly name: string;
+  readonly sandbox: boolean;
+  readonly namespace: string;
+  readonly slug: string;
+  readonly instanceUrl: string;
+  readonly settings: OrgSettings;
+  readonly schema: Schema;
+  readonly store = new RecordStore();
+  readonly cursors = new Map<string, QueryCursor>();
+  /** The org's first user, who owns what the helpers create. */
+  readonly adminUser: LocalUser;
+  private readonly users = new Map<string, LocalUser>();
+  private readonly rules: ValidationRule[] = [];
+  private dailyApiUsed = 0;
+  private callTotal = 0;
+  private readonly callsByEndpoint = new Map<string, number>();
+
+  constructor(
+    private readonly env: OrgEnvironment,
+    options: CreateOrgOptions,
+    slug: string,
+  ) {
+    this.orgId = env.ids.next('00D');
+    this.name = options.name;
+    this.sandbox = options.sandbox ?? false;
+    this.namespace = options.namespace ?? 'inbx';
+    this.slug = slug;
+    this.instanceUrl = env.instanceUrl(slug);
+    this.settings = { ...DEFAULT_SETTINGS, ...options.settings };
+    if (options.dailyApiMax !== undefined) this.settings.dailyApiMax = options.dailyApiMax;
+    this.schema = buildSchema({
+      namespace: this.namespace,
+      actionIdUnique: options.actionIdUnique ?? false,
+      packageInstalled: options.packageInstalled ?? true,
+    });
+    this.adminUser = this.addUser({
+      username: `admin@${slug}.example.com`,
+      email: `admin@${slug}.example.com`,
+      lastName: 'Admin',
+      firstName: 'Org',
+      password: 'admin-password',
+    });
+  }
+
+  /** The 15-character org id, as it starts every access token. */
+  get orgId15(): string {
+    return this.orgId.slice(0, 15);
+  }
+
+  now(): number {
+    return this.env.now();
+  }
+
+  // ── Users ─────────────────────────────────────────────────────────────────────────
+
+  addUser(options: AddUserOptions): LocalUser {
+    const id = this.env.ids.next('005');
+    const now = this.now();
+    const first = options.firstName ?? '';
+    const name = /^[\x20-\x7e]*$/.test(first + options.lastName)
+      ? `${first} ${options.lastName}`.trim()
+      : `${options.lastName} ${first}`.trim();
+    const user: LocalUser = {
+      id,
+      username: options.username,
+      email: options.email,
+      name,
+      isActive: options.isActive ?? true,
+      apiEnabled: options.apiEnabled ?? true,
+      password: options.password ?? 'password',
+      languageLocaleKey: options.languageLocaleKey ?? 'ja',
+    };
+    this.users.set(id, user);
+    this.store.insert({
+      type: 'User',
+      id,
+      createdAt: now,
+      fields: {
+        Id: id,
+        IsDeleted: false,
+        Username: user.username,
+        Email: user.email,
+        FirstName: first === '' ? null : first,
+        LastName: options.lastName,
+        Name: name,
+        IsActive: user.isActive,
+        LanguageLocaleKey: user.languageLocaleKey,
+        TimeZoneSidKey: 'Asia/Tokyo',
+        CreatedDate: now,
+        LastModifiedDate: now,
+        SystemModstamp: now,
+      },
+    });
+    this.store.commit();
+    return user;
+  }
+
+  user(id: string): LocalUser | undefined {
+    const canonical = canonicalId(id);
+    return canonical === null ? undefined : this.users.get(canonical);
+  }
+
+  allUsers(): LocalUser[] {
+    return [...this.users.values()];
+  }
+
+  setUserActive(userId: string, active: boolean): void {
+    const user = this.requireUser(userId);
+    user.isActive = active;
+    const record = this.store.get(user.id);
+    if (record !== undefined) this.store.update(record, { IsActive: active });
+    this.store.commit();
+  }
+
+  setUserApiEnabled(userId: string, enabled: boolean): void {
+    this.requireUser(userId).apiEnabled = enabled;
+  }
+
+  setUserPassword(userId: string, password: string): void {
+    this.requireUser(userId).password = password;
+    // Salesforce ends a user's OAuth grants when the password changes.
+    this.revokeRefreshTokens(userId);
+  }
+
+  private requireUser(userId: string): LocalUser {
+    const user = this.user(userId);
+    if (user === undefined) throw new Error(`no user ${userId} in org ${this.name}`);
+    return user;
+  }
+
+  // ── Records ───────────────────────────────────────────────────────────────────────
+
+  objectDef(type: string): ObjectDef | undefined {
+    return this.schema.get(type.toLowerCase());
+  }
+
+  validationContext(): ValidationContext {
+    return {
+      rules: this.settings,
+      validationRules: this.rules,
+      lookup: (id) => this.store.get(id),
+      objectOfPrefix: (prefix) => objectByKeyPrefix(this.schema, prefix),
+      findByField: (object, field, value) =>
+        this.store.all(object.name).find((record) => record.fields[field.name] === value),
+    };
+  }
+
+  /** Inserts one record as the API does; the outcome is final unless a caller rolls back. */
+  insertValidated(object: ObjectDef, body: Record<string, unknown>, runningUserId: string) {
+    const input = deserializeRecord(object, body);
+    const id = this.env.ids.next(object.keyPrefix);
+    const now = this.now();
+    const outcome = validateInsert(this.validationContext(), object, input, runningUserId, id, now);
+    if (!outcome.ok) return outcome;
+    const record: StoredRecord = { type: object.name, id, fields: outcome.fields, createdAt: now };
+    this.store.insert(record);
+    return { ok: true as const, record };
+  }
+
+  updateValidated(record: StoredRecord, body: Record<string, unknown>, runningUserId: string) {
+    const object = this.objectDef(record.type) as ObjectDef;
+    const input = deserializeRecord(object, body);
+    const outcome = validateUpdate(this.validationContext(), object, record, input, runningUserId, this.now());
+    if (!outcome.ok) return outcome;
+    this.store.update(record, outcome.fields);
+    return { ok: true as const, record };
+  }
+
+  /** Test helper: inserts with API validation, as the admin user; `CreatedDate` may be backdated. */
+  insert(type: string, fields: HelperFields): string {
+    const object = this.objectDef(type);
+    if (object === undefined) throw new Error(`unknown object ${type}`);
+    const { CreatedDate: createdDate, ...body } = fields;
+    const outcome = this.insertValidated(object, body, this.adminUser.id);
+    if (!outcome.ok) {
+      this.store.commit();
+      throw new RecordRejected(outcome.errors);
+    }
+    if (createdDate !== undefined) {
+      const ms = createdDate instanceof Date ? createdDate.getTime() : parseDateTime(createdDate);
+      if (ms === null) throw new Error(`bad CreatedDate ${String(createdDate)}`);
+      this.store.update(outcome.record, { CreatedDate: ms, LastModifiedDate: ms, SystemModstamp: ms });
+      outcome.record.createdAt = ms;
+    }
+    this.store.commit();
+    return outcome.record.id;
+  }
+
+  addAccount(fields: HelperFields & { Name: string }): string {
+    return this.insert('Account', fields);
+  }
+
+  addContact(fields: HelperFields & { LastName: string }): string {
+    return this.insert('Contact', fields);
+  }
+
+  addLead(fields: HelperFields & { LastName: string; Company: string }): string {
+    return this.insert('Lead', fields);
+  }
+
+  /**
+   * Converts a lead the way the convert page does: an Account (from Company) and a
+   * Contact (from the lead's name, email and phones) unless existing ones are given.
+   */
+  convertLead(
+    leadId: string,
+    options: { contactId?: string; accountId?: string } = {},
+  ): { contactId: string; accountId: string } {
+    const lead = this.requireRecord(leadId, 'Lead');
+    if (lead.fields.IsConverted === true) throw new Error(`lead ${lead.id} is already converted`);
+    const accountId = options.accountId ?? this.addAccount({ Name: String(lead.fields.Company) });
+    const contactId =
+      options.contactId ??
+      this.addContact({
+        LastName: String(lead.fields.LastName),
+        FirstName: lead.fields.FirstName ?? null,
+        Email: lead.fields.Email ?? null,
+        Phone: lead.fields.Phone ?? null,
+        MobilePhone: lead.fields.MobilePhone ?? null,
+        AccountId: accountId,
+      });
+    this.store.update(lead, {
+      IsConverted: true,
+      ConvertedContactId: contactId,
+      ConvertedAccountId: accountId,
+      ConvertedDate: formatDate(this.now()),
+      Status: 'Closed - Converted',
+    });
+    this.store.commit();
+    return { contactId, accountId };
+  }
+
+  /** Moves a record to the recycle bin: still there for queryAll, ENTITY_IS_DELETED when referenced. */
+  deleteRecord(id: string): void {
+    const record = this.requireRecord(id);
+    this.store.update(record, { IsDeleted: true });
+    this.store.commit();
+  }
+
+  undeleteRecord(id: string): void {
+    const record = this.requireRecord(id);
+    this.store.update(record, { IsDeleted: false });
+    this.store.commit();
+  }
+
+  private requireRecord(id: string, type?: string): StoredRecord {
+    const canonical = canonicalId(id);
+    const record = canonical === null ? undefined : this.store.get(canonical);
+    if (record === undefined || (type !== undefined && record.type !== type)) {
+      throw new Error(`no ${type ?? 'record'} ${id} in org ${this.name}`);
+    }
+    return record;
+  }
+
+  /** Every live record of a type (all fields), in creation order: for tests to inspect. */
+  records(type: string, options: { includeDeleted?: boolean } = {}): Array<Record<string, FieldValue>> {
+    const object = this.objectDef(type);
+    if (object === undefined) throw new Error(`unknown object ${type}`);
+    return this.store.all(object.name, options.includeDeleted ?? false).map((record) => this.plain(object, record));
+  }
+
+  record(id: string): Record<string, FieldValue> | undefined {
+    const canonical = canonicalId(id);
+    const record = canonical === null ? undefined : this.store.get(canonical);
+    if (record === undefined) return undefined;
+    return this.plain(this.objectDef(record.type) as ObjectDef, record);
+  }
+
+  /** Runs SOQL without counting an API call; all rows, no paging. */
+  query(soql: string): Array<Record<string, FieldValue>> {
+    const parsed = parseSoql(soql, this.schema, this.now());
+    const rows = selectRows(parsed, this.store.all(parsed.object.name));
+    return rows.map((record) => this.plain(parsed.object, record, parsed.fields));
+  }
+
+  private plain(object: ObjectDef, record: StoredRecord, fields?: FieldDef[]): Record<string, FieldValue> {
+    const out: Record<string, FieldValue> = {};
+    for (const field of fields ?? object.fields.values()) out[field.name] = toWire(field, record.fields[field.name]);
+    return out;
+  }
+
+  addValidationRule(rule: ValidationRule): () => void {
+    this.rules.push(rule);
+    return () => {
+      const index = this.rules.indexOf(rule);
+      if (index >= 0) this.rules.splice(index, 1);
+    };
+  }
+
+  // ── API usage ─────────────────────────────────────────────────────────────────────
+
+  /** Counted REST calls since the last reset, in all and per endpoint. */
+  apiCalls(): ApiCallCounts {
+    return { total: this.callTotal, byEndpoint: Object.fromEntries(this.callsByEndpoint) };
+  }
+
+  resetApiCalls(): void {
+    this.callTotal = 0;
+    this.callsByEndpoint.clear();
+  }
+
+  /** The rolling daily usage Salesforce reports in Sforce-Limit-Info. */
+  apiUsage(): { used: number; max: number } {
+    return { used: this.dailyApiUsed, max: this.settings.dailyApiMax };
+  }
+
+  setApiUsage(used: number): void {
+    this.dailyApiUsed = Math.max(0, Math.floor(used));
+  }
+
+  exhaustApiBudget(): void {
+    this.dailyApiUsed = this.settings.dailyApiMax;
+  }
+
+  resetApiBudget(): void {
+    this.dailyApiUsed = 0;
+  }
+
+  budgetExhausted(): boolean {
+    return this.dailyApiUsed >= this.settings.dailyApiMax;
+  }
+
+  recordApiCall(endpoint: string): void {
+    this.dailyApiUsed += 1;
+    this.callTotal += 1;
+    this.callsByEndpoint.set(endpoint, (this.callsByEndpoint.get(endpoint) ?? 0) + 1);
+  }
+
+  // ── Sessions ──────────────────────────────────────────────────────────────────────
+
+  /** Every access token of the org dies now; refresh tokens live on. */
+  expireAccessTokens(): number {
+    return this.env.tokens.expireAccessTokens(this.orgId, this.now());
+  }
+
+  /** Revokes refresh tokens (and their access tokens): of one user, or of everyone. */
+  revokeRefreshTokens(userId?: string): number {
+    const canonical = userId === undefined ? null : canonicalId(userId);
+    return this.env.tokens.revokeRefreshTokens(this.orgId, canonical);
+  }
+
+  /** A user's live OAuth approvals for the app, oldest first. */
+  approvals(userId: string): RefreshToken[] {
+    return this.env.tokens.approvals(this.orgId, canonicalId(userId) ?? userId);
+  }
+}

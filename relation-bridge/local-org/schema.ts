@@ -1,0 +1,265 @@
+/**
+ * The objects and fields the local org knows, shaped like describe results. Field and
+ * object names are case-insensitive in SOQL and in REST bodies, so lookups go through
+ * lower-cased keys while records and responses use the canonical names.
+ */
+
+export type FieldType =
+  | 'id'
+  | 'reference'
+  | 'string'
+  | 'textarea'
+  | 'email'
+  | 'phone'
+  | 'url'
+  | 'picklist'
+  | 'boolean'
+  | 'datetime'
+  | 'date'
+  | 'int'
+  | 'double';
+
+export interface FieldDef {
+  name: string;
+  label: string;
+  type: FieldType;
+  length?: number;
+  createable: boolean;
+  updateable: boolean;
+  nillable: boolean;
+  /** Required on create: non-nillable, createable and without a default. */
+  required?: boolean;
+  referenceTo?: string[];
+  defaultValue?: string | boolean;
+  /** For restricted picklists: the only values accepted. */
+  restrictedValues?: string[];
+  externalId?: boolean;
+  unique?: boolean;
+}
+
+export interface ObjectDef {
+  name: string;
+  label: string;
+  keyPrefix: string;
+  createable: boolean;
+  /** Fields searched by SOSL `IN NAME FIELDS`. */
+  nameFields: string[];
+  fields: Map<string, FieldDef>;
+}
+
+type FieldSpec = Omit<FieldDef, 'label' | 'createable' | 'updateable' | 'nillable'> &
+  Partial<Pick<FieldDef, 'label' | 'createable' | 'updateable' | 'nillable'>>;
+
+function field(spec: FieldSpec): FieldDef {
+  const systemManaged = spec.type === 'id';
+  return {
+    label: spec.name,
+    createable: !systemManaged,
+    updateable: !systemManaged,
+    nillable: !spec.required,
+    ...spec,
+  };
+}
+
+const readOnly = (name: string, type: FieldType, extra: Partial<FieldSpec> = {}): FieldDef =>
+  field({ name, type, createable: false, updateable: false, ...extra });
+
+const text = (name: string, length: number, extra: Partial<FieldSpec> = {}): FieldDef =>
+  field({ name, type: 'string', length, ...extra });
+
+function systemFields(withOwner: boolean): FieldDef[] {
+  const fields = [
+    readOnly('Id', 'id'),
+    readOnly('IsDeleted', 'boolean'),
+    readOnly('CreatedDate', 'datetime'),
+    readOnly('CreatedById', 'reference', { referenceTo: ['User'] }),
+    readOnly('LastModifiedDate', 'datetime'),
+    readOnly('LastModifiedById', 'reference', { referenceTo: ['User'] }),
+    readOnly('SystemModstamp', 'datetime'),
+  ];
+  if (withOwner) fields.push(field({ name: 'OwnerId', type: 'reference', referenceTo: ['User'] }));
+  return fields;
+}
+
+/** The packaged Activity fields, shared by Task and Event, under the org's namespace. */
+export function activityFieldNames(namespace: string): string[] {
+  const prefix = namespace === '' ? '' : `${namespace}__`;
+  return [
+    'Action_Id__c',
+    'Ticket_Id__c',
+    'Ticket_URL__c',
+    'Inbox_Id__c',
+    'Inbox_Name__c',
+    'Channel__c',
+    'Action_Kind__c',
+    'Direction__c',
+  ].map((name) => prefix + name);
+}
+
+function activityCustomFields(namespace: string, actionIdUnique: boolean): FieldDef[] {
+  return activityFieldNames(namespace).map((name) => {
+    if (name.endsWith('Ticket_URL__c')) return field({ name, type: 'url', length: 255 });
+    if (name.endsWith('Action_Id__c')) {
+      return text(name, 255, actionIdUnique ? { externalId: true, unique: true } : {});
+    }
+    return text(name, 255);
+  });
+}
+
+function objectDef(name: string, keyPrefix: string, nameFields: string[], fields: FieldDef[], createable = true) {
+  return {
+    name,
+    label: name,
+    keyPrefix,
+    createable,
+    nameFields,
+    fields: new Map(fields.map((def) => [def.name.toLowerCase(), def])),
+  } satisfies ObjectDef;
+}
+
+export interface SchemaOptions {
+  namespace: string;
+  actionIdUnique: boolean;
+  /** False: the managed package is absent, so the Activity fields do not exist. */
+  packageInstalled: boolean;
+}
+
+export type Schema = Map<string, ObjectDef>;
+
+export function buildSchema(options: SchemaOptions): Schema {
+  const activity = options.packageInstalled ? activityCustomFields(options.namespace, options.actionIdUnique) : [];
+  const who = field({ name: 'WhoId', type: 'reference', referenceTo: ['Contact', 'Lead'] });
+  const what = field({ name: 'WhatId', type: 'reference', referenceTo: ['Account'] });
+  const objects: ObjectDef[] = [
+    objectDef(
+      'User',
+      '005',
+      ['Name', 'FirstName', 'LastName', 'Username'],
+      [
+        ...systemFields(false),
+        text('Username', 80, { createable: false, updateable: false }),
+        field({ name: 'Email', type: 'email', length: 128, createable: false, updateable: false }),
+        text('FirstName', 40, { createable: false, updateable: false }),
+        text('LastName', 80, { createable: false, updateable: false }),
+        readOnly('Name', 'string', { length: 121 }),
+        readOnly('IsActive', 'boolean'),
+        readOnly('LanguageLocaleKey', 'string', { length: 40 }),
+        readOnly('TimeZoneSidKey', 'string', { length: 40 }),
+      ],
+      false,
+    ),
+    objectDef(
+      'Account',
+      '001',
+      ['Name'],
+      [
+        ...systemFields(true),
+        text('Name', 255, { required: true }),
+        field({ name: 'Phone', type: 'phone', length: 40 }),
+        field({ name: 'Website', type: 'url', length: 255 }),
+      ],
+    ),
+    objectDef(
+      'Contact',
+      '003',
+      ['Name', 'FirstName', 'LastName'],
+      [
+        ...systemFields(true),
+        text('FirstName', 40),
+        text('LastName', 80, { required: true }),
+        readOnly('Name', 'string', { length: 121 }),
+        field({ name: 'Email', type: 'email', length: 80 }),
+        field({ name: 'Phone', type: 'phone', length: 40 }),
+        field({ name: 'MobilePhone', type: 'phone', length: 40 }),
+        text('Title', 128),
+        text('Department', 80),
+        field({ name: 'AccountId', type: 'reference', referenceTo: ['Account'] }),
+      ],
+    ),
+    objectDef(
+      'Lead',
+      '00Q',
+      ['Name', 'FirstName', 'LastName', 'Company'],
+      [
+        ...systemFields(true),
+        text('FirstName', 40),
+        text('LastName', 80, { required: true }),
+        readOnly('Name', 'string', { length: 121 }),
+        text('Company', 255, { required: true }),
+        field({ name: 'Email', type: 'email', length: 80 }),
+        field({ name: 'Phone', type: 'phone', length: 40 }),
+        field({ name: 'MobilePhone', type: 'phone', length: 40 }),
+        field({ name: 'Status', type: 'picklist', length: 255, defaultValue: 'Open - Not Contacted' }),
+        field({ name: 'LeadSource', type: 'picklist', length: 255 }),
+        readOnly('IsConverted', 'boolean'),
+        readOnly('ConvertedContactId', 'reference', { referenceTo: ['Contact'] }),
+        readOnly('ConvertedAccountId', 'reference', { referenceTo: ['Account'] }),
+        readOnly('ConvertedDate', 'date'),
+      ],
+    ),
+    objectDef(
+      'Event',
+      '00U',
+      ['Subject'],
+      [
+        ...systemFields(true),
+        text('Subject', 255),
+        field({ name: 'Description', type: 'textarea', length: 32000 }),
+        text('Location', 255),
+        field({ name: 'ActivityDateTime', type: 'datetime' }),
+        field({ name: 'StartDateTime', type: 'datetime' }),
+        field({ name: 'EndDateTime', type: 'datetime' }),
+        field({ name: 'ActivityDate', type: 'date' }),
+        field({ name: 'DurationInMinutes', type: 'int' }),
+        field({ name: 'IsAllDayEvent', type: 'boolean', defaultValue: false }),
+        field({ name: 'IsPrivate', type: 'boolean', defaultValue: false }),
+        field({ name: 'ShowAs', type: 'picklist', length: 40, defaultValue: 'Busy' }),
+        field({ name: 'Type', type: 'picklist', length: 40 }),
+        who,
+        what,
+        readOnly('AccountId', 'reference', { referenceTo: ['Account'] }),
+        ...activity,
+      ],
+    ),
+    objectDef(
+      'Task',
+      '00T',
+      ['Subject'],
+      [
+        ...systemFields(true),
+        field({ name: 'Subject', type: 'string', length: 255 }),
+        field({ name: 'Description', type: 'textarea', length: 32000 }),
+        field({ name: 'Status', type: 'picklist', length: 40, defaultValue: 'Not Started' }),
+        field({ name: 'Priority', type: 'picklist', length: 40, defaultValue: 'Normal' }),
+        field({ name: 'ActivityDate', type: 'date' }),
+        readOnly('IsClosed', 'boolean'),
+        field({
+          name: 'TaskSubtype',
+          type: 'picklist',
+          length: 40,
+          updateable: false,
+          restrictedValues: ['Task', 'Email', 'ListEmail', 'Cadence', 'Call', 'LinkedIn'],
+        }),
+        field({
+          name: 'CallType',
+          type: 'picklist',
+          length: 40,
+          restrictedValues: ['Inbound', 'Internal', 'Outbound'],
+        }),
+        field({ name: 'CallDurationInSeconds', type: 'int' }),
+        text('CallDisposition', 255),
+        text('CallObject', 255),
+        who,
+        what,
+        readOnly('AccountId', 'reference', { referenceTo: ['Account'] }),
+        ...activity,
+      ],
+    ),
+  ];
+  return new Map(objects.map((def) => [def.name.toLowerCase(), def]));
+}
+
+export function objectByKeyPrefix(schema: Schema, keyPrefix: string): ObjectDef | undefined {
+  for (const def of schema.values()) if (def.keyPrefix === keyPrefix) return def;
+  return undefined;
+}

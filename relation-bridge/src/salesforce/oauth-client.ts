@@ -1,0 +1,202 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { BridgeError } from '../core/errors';
+import { classifyOAuthError, transportError } from './errors';
+import type { Identity, TokenResponse } from './types';
+
+/**
+ * The OAuth 2.0 web-server flow with PKCE against a Salesforce login host (production,
+ * sandbox or a My Domain): authorize URL, code exchange, refresh, revoke, identity.
+ * Login hosts are passed per call because each link has its own.
+ */
+
+export interface OAuthClientOptions {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  /** Space-separated or a list; `refresh_token` (or `offline_access`) is needed for a refresh token. */
+  scopes: string | readonly string[];
+  timeoutMs: number;
+}
+
+export interface Pkce {
+  verifier: string;
+  challenge: string;
+}
+
+export interface AuthorizeUrlOptions {
+  state: string;
+  codeChallenge: string;
+  /** e.g. `login consent` to force a fresh login and approval. */
+  prompt?: string;
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function stringField(body: Record<string, unknown>, name: string): string | null {
+  const value = body[name];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** Salesforce's issued_at is a ms string in practice; seconds are accepted too. */
+function issuedAtMs(value: unknown): number {
+  const number = typeof value === 'string' || typeof value === 'number' ? Number(value) : NaN;
+  if (!Number.isFinite(number) || number <= 0) return Date.now();
+  return number < 1e12 ? number * 1000 : number;
+}
+
+export class OAuthClient {
+  private readonly scope: string;
+
+  constructor(private readonly options: OAuthClientOptions) {
+    this.scope = (typeof options.scopes === 'string' ? options.scopes.split(/\s+/) : [...options.scopes])
+      .filter((scope) => scope !== '')
+      .join(' ');
+  }
+
+  /** A fresh PKCE pair: a 43-character verifier and its S256 challenge. */
+  createPkce(): Pkce {
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    return { verifier, challenge };
+  }
+
+  authorizeUrl(loginUrl: string, options: AuthorizeUrlOptions): string {
+    const url = new URL(`${trimSlash(loginUrl)}/services/oauth2/authorize`);
+    url.searchParams.set('response_type', 'code');
+    url.searchParams.set('client_id', this.options.clientId);
+    url.searchParams.set('redirect_uri', this.options.redirectUri);
+    if (this.scope !== '') url.searchParams.set('scope', this.scope);
+    url.searchParams.set('state', options.state);
+    url.searchParams.set('code_challenge', options.codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+    if (options.prompt !== undefined && options.prompt !== '') url.searchParams.set('prompt', options.prompt);
+    return url.toString();
+  }
+
+  exchangeCode(loginUrl: string, code: string, verifier: string): Promise<TokenResponse> {
+    return this.tokenRequest(loginUrl, 'the authorization code exchange', {
+      grant_type: 'authorization_code',
+      code,
+      client_id: this.options.clientId,
+      client_secret: this.options.clientSecret,
+      redirect_uri: this.options.redirectUri,
+      code_verifier: verifier,
+    });
+  }
+
+  refresh(loginUrl: string, refreshToken: string): Promise<TokenResponse> {
+    return this.tokenRequest(loginUrl, 'the token refresh', {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: this.options.clientId,
+      client_secret: this.options.clientSecret,
+    });
+  }
+
+  /**
+   * Revokes a refresh token (and the access tokens issued from it) or an access token.
+   * A token Salesforce no longer knows counts as revoked.
+   */
+  async revoke(loginUrl: string, token: string): Promise<void> {
+    const { status, body } = await this.post(`${trimSlash(loginUrl)}/services/oauth2/revoke`, 'the token revocation', {
+      token,
+    });
+    if (status === 200) return;
+    const error = classifyOAuthError(status, body);
+    if (error.code === 'invalid_token') return;
+    throw error;
+  }
+
+  async identity(identityUrl: string, accessToken: string): Promise<Identity> {
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(identityUrl, {
+        headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      throw transportError(error, 'the identity request', this.options.timeoutMs);
+    }
+    const body = parseJson(text);
+    if (response.status === 401 || response.status === 403) {
+      throw new BridgeError(
+        'needs_reauth',
+        'Salesforce refused the access token at the identity URL; authorise again',
+        {
+          code: typeof body === 'string' && body.trim() !== '' ? body.trim().slice(0, 100) : `HTTP_${response.status}`,
+          httpStatus: response.status,
+        },
+      );
+    }
+    if (!response.ok) throw classifyOAuthError(response.status, body);
+    if (body === null || typeof body !== 'object') throw malformed('identity');
+    const record = body as Record<string, unknown>;
+    const userId = stringField(record, 'user_id');
+    const organizationId = stringField(record, 'organization_id');
+    const username = stringField(record, 'username');
+    if (userId === null || organizationId === null || username === null) throw malformed('identity');
+    return {
+      userId,
+      organizationId,
+      username,
+      displayName: stringField(record, 'display_name'),
+      email: stringField(record, 'email'),
+      language: stringField(record, 'language'),
+    };
+  }
+
+  private async tokenRequest(loginUrl: string, what: string, form: Record<string, string>): Promise<TokenResponse> {
+    const { status, body } = await this.post(`${trimSlash(loginUrl)}/services/oauth2/token`, what, form);
+    if (status !== 200) throw classifyOAuthError(status, body);
+    if (body === null || typeof body !== 'object') throw malformed('token');
+    const record = body as Record<string, unknown>;
+    const accessToken = stringField(record, 'access_token');
+    const instanceUrl = stringField(record, 'instance_url');
+    const identityUrl = stringField(record, 'id');
+    if (accessToken === null || instanceUrl === null || identityUrl === null) throw malformed('token');
+    return {
+      accessToken,
+      refreshToken: stringField(record, 'refresh_token'),
+      instanceUrl: trimSlash(instanceUrl),
+      identityUrl,
+      scope: stringField(record, 'scope') ?? '',
+      issuedAt: issuedAtMs(record.issued_at),
+    };
+  }
+
+  private async post(
+    url: string,
+    what: string,
+    form: Record<string, string>,
+  ): Promise<{ status: number; body: unknown }> {
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        body: new URLSearchParams(form).toString(),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      return { status: response.status, body: parseJson(await response.text()) };
+    } catch (error) {
+      throw transportError(error, what, this.options.timeoutMs);
+    }
+  }
+}
+
+function malformed(what: string): BridgeError {
+  return new BridgeError('retryable', `Salesforce sent a ${what} response the bridge cannot read`, {
+    code: 'MALFORMED_RESPONSE',
+  });
+}
