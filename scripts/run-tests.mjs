@@ -34,7 +34,9 @@ try {
   passed += results.numPassedTests;
   failed += results.numFailedTests;
   // A suite that fails to load has no failed tests of its own; count it.
-  failed += results.testResults.filter((suite) => suite.status === 'failed' && suite.assertionResults.length === 0).length;
+  failed += results.testResults.filter(
+    (suite) => suite.status === 'failed' && suite.assertionResults.length === 0,
+  ).length;
   if (results.numTotalTests === 0) failed += 1;
 } catch (error) {
   process.stdout.write(`!! jest produced no results: ${error.message}\n`);

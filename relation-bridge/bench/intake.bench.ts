@@ -35,10 +35,22 @@ function post(agent: Agent, port: number, index: number, round: number): Promise
     inbox: { id: 'bench', name: 'ベンチ' },
     customer: { emails: [`customer${index}@example.jp`] },
   });
-  const headers = signWebhook({ secret: SECRET, id: `msg_${round}_${index}`, timestamp: Math.floor(Date.now() / 1000), body });
+  const headers = signWebhook({
+    secret: SECRET,
+    id: `msg_${round}_${index}`,
+    timestamp: Math.floor(Date.now() / 1000),
+    body,
+  });
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, port, host: '127.0.0.1', method: 'POST', path: '/webhooks/relation', headers: { 'content-type': 'application/json', ...headers } },
+      {
+        agent,
+        port,
+        host: '127.0.0.1',
+        method: 'POST',
+        path: '/webhooks/relation',
+        headers: { 'content-type': 'application/json', ...headers },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));

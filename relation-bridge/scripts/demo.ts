@@ -61,7 +61,9 @@ async function main(): Promise<void> {
   const org = local.createOrg({ name: 'Yamato Trading' });
   const seeded = seedDemoOrg(org);
   say(`ローカル Salesforce 互換組織 / local Salesforce-compatible org: ${local.baseUrl}`);
-  say(`  ${seeded.users.length} users, ${seeded.contacts.length} contacts (取引先責任者), ${seeded.leads.length} leads (リード)`);
+  say(
+    `  ${seeded.users.length} users, ${seeded.contacts.length} contacts (取引先責任者), ${seeded.leads.length} leads (リード)`,
+  );
 
   const server = createServer();
   const port = await listenPreferring(server, Number(process.env.DEMO_BRIDGE_PORT ?? 8080));
@@ -93,7 +95,12 @@ async function main(): Promise<void> {
   const authorize = await fetch(`${baseUrl}/api/v1/links/authorize`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ inboxId: '12', inboxName: '営業窓口', environment: 'production', target: 'contact_then_lead' }),
+    body: JSON.stringify({
+      inboxId: '12',
+      inboxName: '営業窓口',
+      environment: 'production',
+      target: 'contact_then_lead',
+    }),
   });
   const { authorizeUrl } = (await authorize.json()) as { authorizeUrl: string };
   say(`  1. 認証 → ${authorizeUrl.slice(0, 90)}…`);
@@ -123,7 +130,11 @@ async function main(): Promise<void> {
     messenger: { emails: [lead(5).email!], name: lead(5).name },
     chat_widget: { emails: [seeded.sharedEmail.email], name: '大和商事 (2 contacts share this email)' },
   };
-  const operators = ['hanako.sato@relation-demo.example.jp', 'ichiro.suzuki@relation-demo.example.jp', 'ken.tanaka@relation-demo.example.jp'];
+  const operators = [
+    'hanako.sato@relation-demo.example.jp',
+    'ichiro.suzuki@relation-demo.example.jp',
+    'ken.tanaka@relation-demo.example.jp',
+  ];
   let n = 0;
   const payload = (
     channel: string,
@@ -133,7 +144,8 @@ async function main(): Promise<void> {
   ): ActionPayload => {
     n += 1;
     const ticket = String(48200 + n);
-    const direction = extra.direction ?? (kind === 'message_received' ? 'inbound' : kind.endsWith('_memo') ? 'internal' : 'outbound');
+    const direction =
+      extra.direction ?? (kind === 'message_received' ? 'inbound' : kind.endsWith('_memo') ? 'internal' : 'outbound');
     return {
       type: 'ticket.action.created',
       action: {
@@ -147,14 +159,29 @@ async function main(): Promise<void> {
         operator: { id: `u_${n % 3}`, name: '担当者', email: operators[n % operators.length] as string },
         ...(kind === 'call_memo' ? { call: { duration_seconds: 312, phone: customer.phones?.[0] ?? null } } : {}),
       },
-      ticket: { id: ticket, title: 'お見積りの件', status: 'open', url: `https://example.relationapp.jp/tickets/${ticket}` },
+      ticket: {
+        id: ticket,
+        title: 'お見積りの件',
+        status: 'open',
+        url: `https://example.relationapp.jp/tickets/${ticket}`,
+      },
       inbox: { id: extra.inboxId ?? '12', name: extra.inboxId === undefined ? '営業窓口' : '未連携の受信箱' },
       customer: { name: customer.name, emails: customer.emails ?? [], phones: customer.phones ?? [] },
     };
   };
 
   const syncable = SYNCABLE_CHANNELS.map((channel) =>
-    payload(channel, channel === 'call_memo' ? 'call_memo' : channel === 'response_memo' ? 'response_memo' : n % 2 === 0 ? 'message_sent' : 'message_received', customers[channel]),
+    payload(
+      channel,
+      channel === 'call_memo'
+        ? 'call_memo'
+        : channel === 'response_memo'
+          ? 'response_memo'
+          : n % 2 === 0
+            ? 'message_sent'
+            : 'message_received',
+      customers[channel],
+    ),
   );
   const notSynced = [
     payload('facebook', 'message_received', customers.email),
@@ -172,19 +199,27 @@ async function main(): Promise<void> {
   say(`署名付き webhook を送信 / sending ${syncable.length + notSynced.length + 1} signed webhooks…`);
   for (const body of [...syncable, long, ...notSynced]) {
     const raw = JSON.stringify(body);
-    const headers = signWebhook({ secret: WEBHOOK_SECRET, id: `msg_${body.action.id}`, timestamp: Math.floor(Date.now() / 1000), body: raw });
+    const headers = signWebhook({
+      secret: WEBHOOK_SECRET,
+      id: `msg_${body.action.id}`,
+      timestamp: Math.floor(Date.now() / 1000),
+      body: raw,
+    });
     const response = await fetch(`${baseUrl}/webhooks/relation`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: raw,
     });
-    if (response.status !== 202) throw new Error(`webhook ${body.action.id} answered ${response.status}: ${await response.text()}`);
+    if (response.status !== 202)
+      throw new Error(`webhook ${body.action.id} answered ${response.status}: ${await response.text()}`);
   }
 
   const all = [...syncable, long, ...notSynced].map((p) => p.action.id);
   let actions: StoredAction[] = [];
   for (let round = 0; round < 300; round += 1) {
-    actions = (await Promise.all(all.map((id) => bridge.store.getAction(id)))).filter((a): a is StoredAction => a !== null);
+    actions = (await Promise.all(all.map((id) => bridge.store.getAction(id)))).filter(
+      (a): a is StoredAction => a !== null,
+    );
     if (actions.every((a) => a.state !== 'received' && a.state !== 'pending')) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -194,7 +229,8 @@ async function main(): Promise<void> {
     const record = org.record(id);
     return record === undefined ? id : `${String(record.LastName ?? '')} ${String(record.FirstName ?? '')}`.trim();
   };
-  const label = (channel: string) => (channel in CHANNEL_LABELS ? CHANNEL_LABELS[channel as SyncableChannel].ja : channel);
+  const label = (channel: string) =>
+    channel in CHANNEL_LABELS ? CHANNEL_LABELS[channel as SyncableChannel].ja : channel;
 
   say();
   say('同期された行動 / synced Events:');
@@ -208,14 +244,20 @@ async function main(): Promise<void> {
   say();
   say('同期しなかった行動と理由 / not synced, and why:');
   for (const action of actions.filter((a) => a.state !== 'synced')) {
-    say(`  – ${action.actionId}  ${label(action.channel).padEnd(12)} ${action.kind.padEnd(17)} ${action.state}: ${action.reason ?? ''} (${REASONS_JA[action.reason ?? ''] ?? ''})`);
+    say(
+      `  – ${action.actionId}  ${label(action.channel).padEnd(12)} ${action.kind.padEnd(17)} ${action.state}: ${action.reason ?? ''} (${REASONS_JA[action.reason ?? ''] ?? ''})`,
+    );
   }
   const syncedChannels = new Set(actions.filter((a) => a.state === 'synced').map((a) => a.channel));
   const truncated = long.action.id;
   const longEvent = org.record((await bridge.store.getAction(truncated))?.sfEventId ?? '');
   say();
-  say(`12 チャネルすべて同期 / all twelve channels synced: ${SYNCABLE_CHANNELS.every((c) => syncedChannels.has(c)) ? 'yes' : 'NO'}`);
-  say(`長文は ${String(longEvent?.Description ?? '').length} 文字で切り詰め / the long body was cut to ${String(longEvent?.Description ?? '').length} characters with a marker`);
+  say(
+    `12 チャネルすべて同期 / all twelve channels synced: ${SYNCABLE_CHANNELS.every((c) => syncedChannels.has(c)) ? 'yes' : 'NO'}`,
+  );
+  say(
+    `長文は ${String(longEvent?.Description ?? '').length} 文字で切り詰め / the long body was cut to ${String(longEvent?.Description ?? '').length} characters with a marker`,
+  );
   say(`API calls used (reported by the local org): ${org.apiCalls().total}`);
   say(`time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   say();
@@ -223,7 +265,9 @@ async function main(): Promise<void> {
   say(`  webhook:   POST ${baseUrl}/webhooks/relation   secret ${WEBHOOK_SECRET}`);
   say(`  admin API: ${baseUrl}/api/v1   Authorization: Bearer ${ADMIN_TOKEN}`);
   say(`  health:    curl -H 'Authorization: Bearer ${ADMIN_TOKEN}' ${baseUrl}/api/v1/inboxes/12/health`);
-  say(`  CLI:       BRIDGE_URL=${baseUrl} BRIDGE_ADMIN_TOKEN=${ADMIN_TOKEN} npm run cli -w relation-bridge -- actions list`);
+  say(
+    `  CLI:       BRIDGE_URL=${baseUrl} BRIDGE_ADMIN_TOKEN=${ADMIN_TOKEN} npm run cli -w relation-bridge -- actions list`,
+  );
   say(`  local org: ${local.baseUrl}  (login ${user.username} / ${user.password})`);
 
   const stop = async (): Promise<void> => {

@@ -7,7 +7,11 @@ import type { Classification } from '../store/store';
  * link, or why not. Intrinsic reasons (channel, kind) come before the link's, so that the
  * log says the most permanent reason.
  */
-export function classifyAction(action: StoredAction, link: Link | null, syncedKinds: ReadonlySet<string>): Classification {
+export function classifyAction(
+  action: StoredAction,
+  link: Link | null,
+  syncedKinds: ReadonlySet<string>,
+): Classification {
   const skip = (reason: Classification['reason']): Classification => ({
     actionId: action.actionId,
     state: 'skipped',

@@ -28,7 +28,8 @@ const TIERS_BY_TARGET: Record<LinkTarget, Tier[]> = {
  * The stated rule, recorded with every match: the first tier (in the link target's order)
  * with any candidate wins; within it, the record created first, then the lowest Id.
  */
-export const MATCH_RULE_TEXT = 'first tier with a candidate (Contact by email, Contact by phone, Lead by email, Lead by phone, as the link target allows); within it the earliest CreatedDate, then the lowest Id';
+export const MATCH_RULE_TEXT =
+  'first tier with a candidate (Contact by email, Contact by phone, Lead by email, Lead by phone, as the link target allows); within it the earliest CreatedDate, then the lowest Id';
 
 const MAX_RECORDED_CANDIDATES = 20;
 const PHONES_PER_SEARCH = 20;
@@ -64,7 +65,11 @@ export class CustomerMatcher {
    * only for requests the earlier rounds left undecided, and only for identifiers missing
    * from the cache.
    */
-  async matchAll(api: SalesforceApi, requests: MatchRequest[], extraLookups: Lookup[] = []): Promise<Map<string, MatchOutcome>> {
+  async matchAll(
+    api: SalesforceApi,
+    requests: MatchRequest[],
+    extraLookups: Lookup[] = [],
+  ): Promise<Map<string, MatchOutcome>> {
     this.known = new Map();
     const prepared = requests.map((request) => this.prepare(request));
 
@@ -141,7 +146,9 @@ export class CustomerMatcher {
 
   private emailLookup(object: MatchedObject, requests: Prepared[]): Lookup {
     const missing = [
-      ...new Set(requests.flatMap((p) => p.emails).filter((e) => this.lookup(this.key('email', object, e)) === undefined)),
+      ...new Set(
+        requests.flatMap((p) => p.emails).filter((e) => this.lookup(this.key('email', object, e)) === undefined),
+      ),
     ];
     const chunks = chunkValues(missing);
     const converted = object === 'Lead' ? 'IsConverted = false AND ' : '';
@@ -164,7 +171,9 @@ export class CustomerMatcher {
 
   private phoneLookup(requests: Prepared[]): Lookup {
     const missing = [
-      ...new Set(requests.flatMap((p) => p.phones).filter((ph) => this.lookup(this.key('phone', 'any', ph)) === undefined)),
+      ...new Set(
+        requests.flatMap((p) => p.phones).filter((ph) => this.lookup(this.key('phone', 'any', ph)) === undefined),
+      ),
     ];
     const chunks = chunkValues(missing, PHONES_PER_SEARCH);
     return {
@@ -196,7 +205,11 @@ export class CustomerMatcher {
 
   private decide(p: Prepared): MatchOutcome {
     if (p.emails.length === 0 && p.phones.length === 0) {
-      return { matched: false, reason: 'no_customer_identifier', record: { rule: MATCH_RULE_TEXT, chosen: null, candidates: [] } };
+      return {
+        matched: false,
+        reason: 'no_customer_identifier',
+        record: { rule: MATCH_RULE_TEXT, chosen: null, candidates: [] },
+      };
     }
     const all: MatchCandidate[] = [];
     let chosen: MatchCandidate | null = null;
@@ -211,14 +224,29 @@ export class CustomerMatcher {
     }
     const candidates = dedupe(all).slice(0, MAX_RECORDED_CANDIDATES);
     if (chosen === null) {
-      return { matched: false, reason: 'no_matching_record', record: { rule: MATCH_RULE_TEXT, chosen: null, candidates } };
+      return {
+        matched: false,
+        reason: 'no_matching_record',
+        record: { rule: MATCH_RULE_TEXT, chosen: null, candidates },
+      };
     }
     return { matched: true, record: { rule: `${chosenTier}: ${MATCH_RULE_TEXT}`, chosen, candidates } };
   }
 }
 
-function candidate(record: SObjectRecord, object: MatchedObject, via: 'email' | 'phone', value: string): MatchCandidate {
-  return { id: record.Id, object, via, value, createdDate: typeof record.CreatedDate === 'string' ? record.CreatedDate : '' };
+function candidate(
+  record: SObjectRecord,
+  object: MatchedObject,
+  via: 'email' | 'phone',
+  value: string,
+): MatchCandidate {
+  return {
+    id: record.Id,
+    object,
+    via,
+    value,
+    createdDate: typeof record.CreatedDate === 'string' ? record.CreatedDate : '',
+  };
 }
 
 function dedupe(candidates: MatchCandidate[]): MatchCandidate[] {

@@ -166,16 +166,28 @@ export class OrgPipeline {
     try {
       const auth = await store.getAuth(authId);
       if (auth === null) {
-        throw new BridgeError('needs_reauth', 'the Salesforce authorisation of this link is missing', { code: 'auth_missing' });
+        throw new BridgeError('needs_reauth', 'the Salesforce authorisation of this link is missing', {
+          code: 'auth_missing',
+        });
       }
       const api = sessions.clientFor(auth);
 
       let toSend = actions;
       const uncertain = actions.filter((a) => a.writeAttemptedAt !== null);
       if (uncertain.length > 0) {
-        const existing = await this.findExistingEvents(api, uncertain.map((a) => a.actionId));
+        const existing = await this.findExistingEvents(
+          api,
+          uncertain.map((a) => a.actionId),
+        );
         for (const [actionId, eventId] of existing) {
-          decided.set(actionId, { actionId, state: 'synced', reason: null, sfEventId: eventId, errorCode: null, errorMessage: null });
+          decided.set(actionId, {
+            actionId,
+            state: 'synced',
+            reason: null,
+            sfEventId: eventId,
+            errorCode: null,
+            errorMessage: null,
+          });
         }
         toSend = actions.filter((a) => !existing.has(a.actionId));
       }
@@ -228,7 +240,12 @@ export class OrgPipeline {
         sending.forEach((item, index) => {
           const result = results[index];
           if (result?.success === true && result.id !== null) {
-            decided.set(item.action.actionId, { ...item.outcome, sfEventId: result.id, errorCode: null, errorMessage: null });
+            decided.set(item.action.actionId, {
+              ...item.outcome,
+              sfEventId: result.id,
+              errorCode: null,
+              errorMessage: null,
+            });
           } else {
             decided.set(item.action.actionId, this.recordFailure(item.action, item.outcome, result?.errors ?? []));
           }
@@ -280,7 +297,9 @@ export class OrgPipeline {
       ownerId: intended.ownerId ?? null,
       match: intended.match ?? null,
       errorCode: first.statusCode,
-      errorMessage: errors.map((e) => (e.fields.length > 0 ? `${e.message} (${e.fields.join(', ')})` : e.message)).join(' / '),
+      errorMessage: errors
+        .map((e) => (e.fields.length > 0 ? `${e.message} (${e.fields.join(', ')})` : e.message))
+        .join(' / '),
     };
   }
 
@@ -318,14 +337,16 @@ export class OrgPipeline {
   }
 
   private postpone(action: StoredAction, until: number): ActionOutcome {
-    return { actionId: action.actionId, state: 'pending', reason: null, nextAttemptAt: until, keepWriteAttempted: true };
+    return {
+      actionId: action.actionId,
+      state: 'pending',
+      reason: null,
+      nextAttemptAt: until,
+      keepWriteAttempted: true,
+    };
   }
 
-  private async groupFailure(
-    authId: string,
-    actions: StoredAction[],
-    error: unknown,
-  ): Promise<GroupResult> {
+  private async groupFailure(authId: string, actions: StoredAction[], error: unknown): Promise<GroupResult> {
     const { store, logger, now, settings } = this.deps;
     const failure = isBridgeError(error)
       ? error
@@ -360,7 +381,10 @@ export class OrgPipeline {
       case 'api_budget': {
         const until = Math.max(failure.retryAt ?? 0, now() + settings.budgetPauseMs);
         await store.setOrgPause(this.orgId, until, `${failure.code}: ${failure.message}`);
-        logger.warn({ ...log, pausedUntil: new Date(until).toISOString() }, `org paused for API budget: ${failure.message}`);
+        logger.warn(
+          { ...log, pausedUntil: new Date(until).toISOString() },
+          `org paused for API budget: ${failure.message}`,
+        );
         return { outcomes: actions.map((a) => this.postpone(a, until)), pausedUntil: until, reauthLinks: [] };
       }
       case 'permanent':

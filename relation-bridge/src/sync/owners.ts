@@ -29,7 +29,8 @@ export class OwnerResolver {
     const unique = [...new Set(missing)];
     return {
       queries: chunkValues(unique).map(
-        (chunk) => `SELECT Id, Email FROM User WHERE IsActive = true AND Email IN (${chunk.map(soqlString).join(', ')})`,
+        (chunk) =>
+          `SELECT Id, Email FROM User WHERE IsActive = true AND Email IN (${chunk.map(soqlString).join(', ')})`,
       ),
       apply: (results) => {
         const found = new Map<string, string>();
@@ -48,7 +49,10 @@ export class OwnerResolver {
     };
   }
 
-  ownerFor(operatorEmail: string | null | undefined, defaultOwnerId: string): { ownerId: string; fromOperator: boolean } {
+  ownerFor(
+    operatorEmail: string | null | undefined,
+    defaultOwnerId: string,
+  ): { ownerId: string; fromOperator: boolean } {
     const email = typeof operatorEmail === 'string' ? normalizeEmail(operatorEmail) : null;
     const userId = email === null ? null : (this.known.get(email) ?? null);
     return userId === null ? { ownerId: defaultOwnerId, fromOperator: false } : { ownerId: userId, fromOperator: true };

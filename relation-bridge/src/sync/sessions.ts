@@ -82,7 +82,10 @@ export class SalesforceSessions {
       now(),
     );
     this.accessTokens.set(authId, tokens.accessToken);
-    logger.info({ authId, orgId: auth.orgId, rotated: tokens.refreshToken !== null }, 'salesforce access token refreshed');
+    logger.info(
+      { authId, orgId: auth.orgId, rotated: tokens.refreshToken !== null },
+      'salesforce access token refreshed',
+    );
     return tokens.accessToken;
   }
 
@@ -95,10 +98,14 @@ export class SalesforceSessions {
     // one call goes through as a probe and brings the current figure.
     const seenAt = state.apiSeenAt ?? 0;
     if (state.apiUsed !== null && state.apiUsed >= state.apiMax && at - seenAt < settings.budgetPauseMs) {
-      throw new BridgeError('api_budget', `the org has used its daily API requests (${state.apiUsed}/${state.apiMax})`, {
-        code: 'org_budget_exhausted',
-        retryAt: seenAt + settings.budgetPauseMs,
-      });
+      throw new BridgeError(
+        'api_budget',
+        `the org has used its daily API requests (${state.apiUsed}/${state.apiMax})`,
+        {
+          code: 'org_budget_exhausted',
+          retryAt: seenAt + settings.budgetPauseMs,
+        },
+      );
     }
     const allowance = Math.floor(state.apiMax * settings.budgetShare);
     const used = await store.countApiCalls(orgId, at - DAY_MS);

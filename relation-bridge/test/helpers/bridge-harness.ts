@@ -27,7 +27,12 @@ export interface BridgeHarness {
   seeded: SeededOrg;
   dataDir: string;
   /** Links an inbox through the real OAuth web-server flow (login page, allow page). */
-  linkInbox(options?: { inboxId?: string; inboxName?: string; target?: LinkTarget; environment?: 'production' | 'sandbox' }): Promise<Link>;
+  linkInbox(options?: {
+    inboxId?: string;
+    inboxName?: string;
+    target?: LinkTarget;
+    environment?: 'production' | 'sandbox';
+  }): Promise<Link>;
   /** Re-authenticates a link through the OAuth flow again. */
   reauthorize(linkId: string): Promise<void>;
   admin<T = any>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }>;
@@ -41,7 +46,11 @@ export interface BridgeHarness {
  * to a local Salesforce-compatible org seeded with the Japanese demo data.
  */
 export async function startBridgeHarness(
-  options: { env?: Record<string, string>; startEngine?: boolean; orgOptions?: { dailyApiMax?: number; sandbox?: boolean } } = {},
+  options: {
+    env?: Record<string, string>;
+    startEngine?: boolean;
+    orgOptions?: { dailyApiMax?: number; sandbox?: boolean };
+  } = {},
 ): Promise<BridgeHarness> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'relation-bridge-it-'));
   const local = await startLocalSalesforce();
@@ -76,7 +85,10 @@ export async function startBridgeHarness(
   const admin = async <T>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const response = await fetch(`${baseUrl}/api/v1${route}`, {
       method,
-      headers: { authorization: `Bearer ${HARNESS_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${HARNESS_ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
@@ -87,7 +99,8 @@ export async function startBridgeHarness(
     const user = seeded.authorizingUser;
     const callback = await completeAuthorization(authorizeUrl, { username: user.username, password: user.password });
     const response = await fetch(callback, { redirect: 'manual' });
-    if (response.status !== 200) throw new Error(`OAuth callback answered ${response.status}: ${await response.text()}`);
+    if (response.status !== 200)
+      throw new Error(`OAuth callback answered ${response.status}: ${await response.text()}`);
   };
 
   return {
@@ -106,7 +119,8 @@ export async function startBridgeHarness(
         environment: link.environment ?? 'production',
         target: link.target ?? 'contact_then_lead',
       });
-      if (started.status !== 201) throw new Error(`authorize answered ${started.status}: ${JSON.stringify(started.body)}`);
+      if (started.status !== 201)
+        throw new Error(`authorize answered ${started.status}: ${JSON.stringify(started.body)}`);
       await browse(started.body.authorizeUrl);
       const created = await bridge.store.getLinkForInbox(inboxId);
       if (created === null) throw new Error('the link was not created');

@@ -39,8 +39,16 @@ export function actionPayload(options: PayloadOptions = {}): ActionPayload {
       body: options.body ?? `本文 ${actionId}`,
       ...(options.operatorEmail === null
         ? {}
-        : { operator: { id: 'u_9', name: '佐藤 花子', email: options.operatorEmail ?? 'hanako.sato@relation-demo.example.jp' } }),
-      ...(options.callSeconds === undefined ? {} : { call: { duration_seconds: options.callSeconds, phone: options.phones?.[0] ?? null } }),
+        : {
+            operator: {
+              id: 'u_9',
+              name: '佐藤 花子',
+              email: options.operatorEmail ?? 'hanako.sato@relation-demo.example.jp',
+            },
+          }),
+      ...(options.callSeconds === undefined
+        ? {}
+        : { call: { duration_seconds: options.callSeconds, phone: options.phones?.[0] ?? null } }),
     },
     ticket: {
       id: `T-${sequence}`,

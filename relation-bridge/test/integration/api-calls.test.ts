@@ -23,7 +23,10 @@ describe('API economy', () => {
     await h.linkInbox();
     const lastNames = ['山田', '佐藤', '鈴木', '高橋', '田中', '伊藤', '渡辺', '中村'];
     for (let i = 0; i < CUSTOMERS; i += 1) {
-      h.org.addContact({ LastName: `${lastNames[i % lastNames.length]} ${i}`, Email: `customer${i}@kokyaku.example.jp` });
+      h.org.addContact({
+        LastName: `${lastNames[i % lastNames.length]} ${i}`,
+        Email: `customer${i}@kokyaku.example.jp`,
+      });
     }
     h.org.resetApiCalls();
 
@@ -32,7 +35,10 @@ describe('API economy', () => {
       actionPayload({ emails: [`Customer${i}@kokyaku.example.jp`], operatorEmail: operators[i % 2] as string }),
     );
     await sendAll(h.baseUrl, payloads, 32);
-    await waitUntil(async () => (await h.bridge.store.countActionsByState({})).synced === CUSTOMERS, 'all actions synced');
+    await waitUntil(
+      async () => (await h.bridge.store.countActionsByState({})).synced === CUSTOMERS,
+      'all actions synced',
+    );
 
     const calls = h.org.apiCalls();
     process.stdout.write(

@@ -97,7 +97,12 @@ describe('crash recovery', () => {
     const started = await fetch(`${baseUrl}/api/v1/links/authorize`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ inboxId: '12', inboxName: '営業窓口', environment: 'production', target: 'contact_then_lead' }),
+      body: JSON.stringify({
+        inboxId: '12',
+        inboxName: '営業窓口',
+        environment: 'production',
+        target: 'contact_then_lead',
+      }),
     });
     const { authorizeUrl } = (await started.json()) as { authorizeUrl: string };
     const callback = await completeAuthorization(authorizeUrl, {
@@ -119,7 +124,10 @@ describe('crash recovery', () => {
 
     expect(commit.records).toHaveLength(20);
     expect(org.records('Event')).toHaveLength(20);
-    const store = createSqliteStore({ file: path.join(dataDir, 'bridge.db'), secretBox: SecretBox.fromKey(encryptionKey) });
+    const store = createSqliteStore({
+      file: path.join(dataDir, 'bridge.db'),
+      secretBox: SecretBox.fromKey(encryptionKey),
+    });
     const afterCrash = await Promise.all(payloads.map((p) => store.getAction(p.action.id)));
     await store.close();
     for (const action of afterCrash) {
@@ -131,7 +139,9 @@ describe('crash recovery', () => {
     let synced = 0;
     for (let round = 0; round < 300 && synced < payloads.length; round += 1) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const health = await fetch(`${baseUrl}/api/v1/inboxes/12/health`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const health = await fetch(`${baseUrl}/api/v1/inboxes/12/health`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
       synced = ((await health.json()) as { counts: { synced: number } }).counts.synced;
     }
     expect(synced).toBe(payloads.length);

@@ -33,7 +33,12 @@ describe('when Salesforce or the network fails', () => {
     const payloads = some(3);
     await sendAll(h.baseUrl, payloads);
     await h.bridge.engine.runUntilIdle();
-    expect(await states(h, payloads.map((p) => p.action.id))).toEqual(['synced', 'synced', 'synced']);
+    expect(
+      await states(
+        h,
+        payloads.map((p) => p.action.id),
+      ),
+    ).toEqual(['synced', 'synced', 'synced']);
     const after = await h.bridge.store.getAuth(link.authId);
     expect(after?.accessToken).not.toBe(before?.accessToken);
     expect((await h.bridge.store.getLink(link.id))?.status).toBe('active');
@@ -54,7 +59,12 @@ describe('when Salesforce or the network fails', () => {
     const later = some(2);
     await sendAll(h.baseUrl, later);
     await h.bridge.engine.runUntilIdle();
-    expect(await states(h, later.map((p) => p.action.id))).toEqual(['held', 'held']);
+    expect(
+      await states(
+        h,
+        later.map((p) => p.action.id),
+      ),
+    ).toEqual(['held', 'held']);
     expect(h.org.records('Event')).toHaveLength(0);
 
     await h.reauthorize(link.id);
@@ -103,7 +113,10 @@ describe('when Salesforce or the network fails', () => {
     expect(await h.bridge.store.countApiCalls(h.org.orgId, 0)).toBeLessThanOrEqual(6);
     const state = await h.bridge.store.getOrgState(h.org.orgId);
     expect(state.pauseReason).toContain('bridge_share_exhausted');
-    const kept = await states(h, rest.map((p) => p.action.id));
+    const kept = await states(
+      h,
+      rest.map((p) => p.action.id),
+    );
     expect(kept.every((s) => s === 'pending' || s === 'unmatched')).toBe(true);
     expect(kept).toContain('pending');
   });
@@ -154,14 +167,22 @@ describe('when a link is deleted', () => {
       const held = some(2);
       await sendAll(h.baseUrl, held);
       await h.bridge.engine.runUntilIdle();
-      expect(await states(h, held.map((p) => p.action.id))).toEqual(['held', 'held']);
+      expect(
+        await states(
+          h,
+          held.map((p) => p.action.id),
+        ),
+      ).toEqual(['held', 'held']);
 
       expect((await h.admin('DELETE', `/links/${link.id}`)).status).toBe(200);
       const between = some(1);
       await sendAll(h.baseUrl, between);
       await h.bridge.engine.runUntilIdle();
       for (const payload of [...held, ...between]) {
-        expect(await h.bridge.store.getAction(payload.action.id)).toMatchObject({ state: 'skipped', reason: 'no_link' });
+        expect(await h.bridge.store.getAction(payload.action.id)).toMatchObject({
+          state: 'skipped',
+          reason: 'no_link',
+        });
       }
 
       await h.linkInbox();

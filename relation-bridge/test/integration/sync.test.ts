@@ -18,7 +18,12 @@ describe('sync from webhook to Salesforce Event', () => {
   it('writes one Event per syncable channel on the matched Contact, owned by the operator', async () => {
     await h.linkInbox();
     const payloads = SYNCABLE_CHANNELS.map((channel) =>
-      actionPayload({ channel, kind: channel === 'call_memo' ? 'call_memo' : 'message_sent', emails: [TARO.toUpperCase()], callSeconds: 125 }),
+      actionPayload({
+        channel,
+        kind: channel === 'call_memo' ? 'call_memo' : 'message_sent',
+        emails: [TARO.toUpperCase()],
+        callSeconds: 125,
+      }),
     );
     await sendAll(h.baseUrl, payloads);
     await h.bridge.engine.runUntilIdle();
@@ -103,7 +108,9 @@ describe('sync from webhook to Salesforce Event', () => {
     await h.bridge.engine.runUntilIdle();
     const sharedAction = await h.bridge.store.getAction(shared.action.id);
     expect(sharedAction?.whoId).toBe(h.seeded.sharedEmail.contactIds[0]);
-    expect(sharedAction?.match?.candidates.map((c) => c.id).sort()).toEqual([...h.seeded.sharedEmail.contactIds].sort());
+    expect(sharedAction?.match?.candidates.map((c) => c.id).sort()).toEqual(
+      [...h.seeded.sharedEmail.contactIds].sort(),
+    );
   });
 
   it('falls back to the default owner when the operator has no active Salesforce user', async () => {
@@ -128,7 +135,11 @@ describe('sync from webhook to Salesforce Event', () => {
     await h.bridge.engine.runUntilIdle();
     expect((await h.bridge.store.getAction(good.action.id))?.state).toBe('synced');
     const failed = await h.bridge.store.getAction(bad.action.id);
-    expect(failed).toMatchObject({ state: 'failed', reason: 'salesforce_rejected', errorCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION' });
+    expect(failed).toMatchObject({
+      state: 'failed',
+      reason: 'salesforce_rejected',
+      errorCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+    });
     expect(failed?.errorMessage).toContain('件名に「至急」は使えません');
   });
 });

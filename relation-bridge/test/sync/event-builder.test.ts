@@ -106,10 +106,12 @@ describe('the Event built for an action', () => {
   });
 
   it('gives call memos their length in whole minutes, other actions 0', () => {
-    expect(durationMinutes(action({ kind: 'call_memo', channel: 'call_memo', call: { duration_seconds: 312 } }))).toBe(6);
-    expect(durationMinutes(action({ kind: 'call_memo', channel: 'call_memo', call: { duration_seconds: 10 ** 9 } }))).toBe(
-      14 * 24 * 60,
+    expect(durationMinutes(action({ kind: 'call_memo', channel: 'call_memo', call: { duration_seconds: 312 } }))).toBe(
+      6,
     );
+    expect(
+      durationMinutes(action({ kind: 'call_memo', channel: 'call_memo', call: { duration_seconds: 10 ** 9 } })),
+    ).toBe(14 * 24 * 60);
     expect(durationMinutes(action())).toBe(0);
   });
 });
