@@ -36,7 +36,7 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
   const now = options.now ?? Date.now;
   fs.mkdirSync(config.BRIDGE_DATA_DIR, { recursive: true });
   const secretBox = SecretBox.fromKey(loadOrCreateKey(config.BRIDGE_DATA_DIR, config.BRIDGE_ENCRYPTION_KEY));
-  const store = createSqliteStore({ file: path.join(config.BRIDGE_DATA_DIR, 'bridge.db'), secretBox });
+  const store = createSqliteStore({ file: path.join(config.BRIDGE_DATA_DIR, 'bridge.db'), secretBox, logger });
 
   const oauth = new OAuthClient({
     clientId: config.SF_CLIENT_ID ?? '',
@@ -104,6 +104,7 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
       secrets: () => config.WEBHOOK_SECRETS,
       toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS,
       maxBodyBytes: config.WEBHOOK_MAX_BODY_BYTES,
+      syncedKinds: config.SYNC_KINDS,
       now,
       logger,
       onAccepted: () => engine.kick(),

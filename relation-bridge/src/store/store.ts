@@ -110,8 +110,11 @@ export interface Store {
   listOrgsWithDueActions(now: number): Promise<string[]>;
   /** Leases up to `limit` due pending actions of the org, oldest first. */
   claimDueActions(options: ClaimOptions): Promise<StoredAction[]>;
-  /** Committed before a send whose outcome could become uncertain. */
-  markWriteAttempted(actionIds: string[], leaseOwner: string, at: number): Promise<void>;
+  /**
+   * Committed before a send whose outcome could become uncertain. Marks only actions whose
+   * lease this owner still holds, and returns their ids: only those may be sent.
+   */
+  markWriteAttempted(actionIds: string[], leaseOwner: string, at: number): Promise<string[]>;
   /** Applies outcomes and releases leases; only rows still leased by `leaseOwner` change. */
   completeActions(outcomes: ActionOutcome[], leaseOwner: string, now: number): Promise<void>;
   /** Moves every pending action of the link to held (e.g. needs re-authentication). */

@@ -231,13 +231,17 @@ export class OrgPipeline {
       }
 
       if (sending.length > 0) {
-        await store.markWriteAttempted(
-          sending.map((s) => s.action.actionId),
-          this.deps.workerId,
-          this.deps.now(),
+        // A lease that ran out meanwhile may belong to another worker now: send only what is still ours.
+        const marked = new Set(
+          await store.markWriteAttempted(
+            sending.map((s) => s.action.actionId),
+            this.deps.workerId,
+            this.deps.now(),
+          ),
         );
-        const results = await api.createRecords(sending.map((s) => s.record));
-        sending.forEach((item, index) => {
+        const owned = sending.filter((s) => marked.has(s.action.actionId));
+        const results = owned.length === 0 ? [] : await api.createRecords(owned.map((s) => s.record));
+        owned.forEach((item, index) => {
           const result = results[index];
           if (result?.success === true && result.id !== null) {
             decided.set(item.action.actionId, {

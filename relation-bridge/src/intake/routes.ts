@@ -1,0 +1,230 @@
+import express, { type Request, type Response } from 'express';
+import { isSyncableChannel } from '../core/channels';
+import type { NewAction } from '../core/types';
+import type { Logger } from '../logging';
+import type { Store } from '../store/store';
+import { parseWebhookBody, type PayloadIssue } from './schema';
+import { checkSignatureHeaders, verifyWebhookSignature, type SignatureFailure } from './signature';
+
+export const WEBHOOK_PATH = '/webhooks/relation';
+const MAX_WEBHOOK_ID_LENGTH = 255;
+
+export interface IntakeRouterOptions {
+  store: Pick<Store, 'ingestAction'>;
+  /** Active webhook secrets (`whsec_…`), read on every request so that rotation applies at once. */
+  secrets: () => readonly string[];
+  toleranceSeconds: number;
+  maxBodyBytes: number;
+  /** Kinds that can sync; accepting any other kind does not wake the sync engine. Default: all. */
+  syncedKinds?: readonly string[];
+  /** ms since the epoch. */
+  now?: () => number;
+  logger: Logger;
+  /** Called after an action that may sync was committed, so that the sync engine wakes early. */
+  onAccepted?: () => void;
+}
+
+/**
+ * `POST /webhooks/relation`, contract v1 (docs/webhook-contract.md). Checks run cheapest
+ * and most basic first, and nothing is stored before all of them passed:
+ *
+ * 1. `application/json` (charset, if any, UTF-8), not compressed    → 415
+ * 2. signature headers present, timestamp within tolerance          → 401
+ * 3. body no larger than the limit                                  → 413
+ * 4. HMAC of the raw bytes matches one active secret                → 401
+ * 5. UTF-8, JSON, and the schema                                    → 400
+ * 6. committed by the store (group commit)                          → 202 / 200, or 503
+ *
+ * Mount it before any body parser: it reads the raw bytes itself, because the signature
+ * covers them exactly as sent.
+ */
+export function createIntakeRouter(options: IntakeRouterOptions): express.Router {
+  const { store, logger } = options;
+  const now = options.now ?? Date.now;
+  const syncedKinds = options.syncedKinds === undefined ? null : new Set(options.syncedKinds);
+  const readRawBody = rawBodyReader(options.maxBodyBytes);
+  const router = express.Router();
+
+  router.post(WEBHOOK_PATH, async (req, res) => {
+    if (!isJsonContentType(req.get('content-type')) || !isUncompressed(req.get('content-encoding'))) {
+      reply(res, 415, { error: 'unsupported_media_type' });
+      return;
+    }
+    const signature = {
+      id: req.get('webhook-id'),
+      timestamp: req.get('webhook-timestamp'),
+      signatureHeader: req.get('webhook-signature'),
+    };
+    const webhookId = signature.id;
+    const headerCheck = checkSignatureHeaders(signature, options.toleranceSeconds, now());
+    if (!headerCheck.ok) {
+      rejectSignature(res, headerCheck.reason, webhookId);
+      return;
+    }
+
+    const body = await readRawBody(req, res);
+    if (!body.ok) {
+      if (body.failure === 'too_large') reply(res, 413, { error: 'payload_too_large' });
+      else invalidPayload(res, [{ path: '', message: 'the request body could not be read' }], webhookId);
+      return;
+    }
+
+    const verification = verifyWebhookSignature({
+      ...signature,
+      rawBody: body.bytes,
+      secrets: options.secrets(),
+      toleranceSeconds: options.toleranceSeconds,
+      now: now(),
+    });
+    if (!verification.ok) {
+      rejectSignature(res, verification.reason, webhookId);
+      return;
+    }
+    if ((webhookId ?? '').length > MAX_WEBHOOK_ID_LENGTH) {
+      invalidPayload(
+        res,
+        [{ path: 'headers.webhook-id', message: `must be at most ${MAX_WEBHOOK_ID_LENGTH} characters` }],
+        undefined,
+      );
+      return;
+    }
+
+    const json = parseJson(body.bytes);
+    if (!json.ok) {
+      invalidPayload(res, [{ path: '', message: json.message }], webhookId);
+      return;
+    }
+    const parsed = parseWebhookBody(json.value);
+    if (!parsed.ok) {
+      invalidPayload(res, parsed.issues, webhookId);
+      return;
+    }
+
+    const { payload } = parsed;
+    const action: NewAction = {
+      actionId: payload.action.id,
+      webhookId: webhookId as string,
+      inboxId: payload.inbox.id,
+      inboxName: payload.inbox.name ?? null,
+      kind: payload.action.kind,
+      channel: payload.action.channel,
+      occurredAt: Date.parse(payload.action.occurred_at),
+      receivedAt: now(),
+      payload,
+    };
+    let result;
+    try {
+      result = await store.ingestAction(action);
+    } catch (error) {
+      logger.error(
+        { err: error, webhookId, actionId: action.actionId },
+        'intake: the store could not commit the action',
+      );
+      reply(res, 503, { error: 'unavailable' });
+      return;
+    }
+    logger.debug({ webhookId, actionId: result.actionId, status: result.status }, 'intake: webhook received');
+    if (result.status === 'duplicate') {
+      reply(res, 200, { status: 'duplicate', action_id: result.actionId });
+      return;
+    }
+    reply(res, 202, { status: 'accepted', action_id: result.actionId });
+    const maySync = isSyncableChannel(action.channel) && (syncedKinds === null || syncedKinds.has(action.kind));
+    if (maySync) options.onAccepted?.();
+  });
+
+  router.all(WEBHOOK_PATH, (_req, res) => {
+    res.set('Allow', 'POST');
+    reply(res, 405, { error: 'method_not_allowed' });
+  });
+
+  function rejectSignature(res: Response, reason: SignatureFailure, webhookId: string | undefined): void {
+    const log = reason === 'no_secrets' ? logger.error.bind(logger) : logger.info.bind(logger);
+    log({ webhookId: shorten(webhookId), reason }, 'intake: webhook signature rejected');
+    reply(res, 401, { error: 'invalid_signature' });
+  }
+
+  function invalidPayload(res: Response, details: PayloadIssue[], webhookId: string | undefined): void {
+    logger.info({ webhookId: shorten(webhookId), details: details.slice(0, 10) }, 'intake: invalid webhook payload');
+    reply(res, 400, { error: 'invalid_payload', details });
+  }
+
+  return router;
+}
+
+function reply(res: Response, status: number, body: object): void {
+  res.status(status).json(body);
+}
+
+/** `application/json`, with an optional charset that must be UTF-8 (the contract's encoding). */
+export function isJsonContentType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const [mediaType = '', ...parameters] = header.split(';');
+  if (mediaType.trim().toLowerCase() !== 'application/json') return false;
+  return parameters.every((parameter) => {
+    const separator = parameter.indexOf('=');
+    const name = parameter
+      .slice(0, separator < 0 ? undefined : separator)
+      .trim()
+      .toLowerCase();
+    if (name !== 'charset') return true;
+    const value = parameter
+      .slice(separator + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
+    return value === 'utf-8' || value === 'utf8';
+  });
+}
+
+/**
+ * The signature covers the bytes on the wire, and inflating would let a small request grow
+ * past the limit: compressed bodies are refused.
+ */
+function isUncompressed(header: string | undefined): boolean {
+  return header === undefined || header.trim() === '' || header.trim().toLowerCase() === 'identity';
+}
+
+type RawBody = { ok: true; bytes: Buffer } | { ok: false; failure: 'too_large' | 'unreadable' };
+
+/** The body exactly as sent, at most `limit` bytes (a body of exactly `limit` bytes is read). */
+function rawBodyReader(limit: number): (req: Request, res: Response) => Promise<RawBody> {
+  const parser = express.raw({ type: () => true, limit, inflate: false });
+  return (req, res) =>
+    new Promise((resolve) => {
+      parser(req, res, (error?: unknown) => {
+        if (error === undefined || error === null) {
+          resolve({ ok: true, bytes: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0) });
+          return;
+        }
+        const tooLarge = (error as { type?: unknown }).type === 'entity.too.large';
+        resolve({ ok: false, failure: tooLarge ? 'too_large' : 'unreadable' });
+      });
+    });
+}
+
+type JsonParse = { ok: true; value: unknown } | { ok: false; message: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseJson(bytes: Buffer): JsonParse {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { ok: false, message: 'the body is not valid UTF-8' };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    // V8's message quotes the body; the sender has it already and logs should not.
+    return { ok: false, message: 'the body is not valid JSON' };
+  }
+}
+
+/** Webhook ids are logged for tracing; an absurdly long one is cut so that logs stay sane. */
+function shorten(webhookId: string | undefined): string | undefined {
+  return webhookId !== undefined && webhookId.length > MAX_WEBHOOK_ID_LENGTH
+    ? `${webhookId.slice(0, MAX_WEBHOOK_ID_LENGTH)}…`
+    : webhookId;
+}

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { DIRECTIONS } from '../core/channels';
+import type { ActionPayload } from '../core/types';
+
+/**
+ * The webhook body, contract v1 (docs/webhook-contract.md, docs/webhook.schema.json: a
+ * test keeps the three in agreement). Unknown properties are accepted and dropped, so a
+ * sender may add fields without breaking; unknown kinds and channels are accepted and
+ * classified later as not synced.
+ */
+
+/** Bounds for free text; the Event cuts Subject and Description further. */
+export const LIMITS = {
+  id: 255,
+  name: 255,
+  /** kind, channel, ticket status: machine words. */
+  keyword: 64,
+  subject: 1_000,
+  body: 1_000_000,
+  url: 2_048,
+  email: 320,
+  phone: 64,
+  listItems: 50,
+  callSeconds: 7 * 24 * 3_600,
+} as const;
+
+const id = z.string().min(1).max(LIMITS.id);
+const optionalText = (max: number) => z.string().max(max).nullish();
+const identifierList = (itemMax: number) => z.array(z.string().max(itemMax)).max(LIMITS.listItems).nullish();
+
+/** RFC 3339 with a `Z` or `±hh:mm` offset; a naive local time is ambiguous and refused. */
+const timestampWithOffset = z.iso.datetime({
+  offset: true,
+  local: false,
+  error: 'must be an RFC 3339 date-time with an offset, e.g. 2026-11-28T10:15:00+09:00',
+});
+
+export const webhookBodySchema = z.object({
+  type: z.literal('ticket.action.created'),
+  action: z.object({
+    id,
+    kind: z.string().min(1).max(LIMITS.keyword),
+    occurred_at: timestampWithOffset,
+    channel: z.string().min(1).max(LIMITS.keyword),
+    direction: z.enum(DIRECTIONS),
+    subject: optionalText(LIMITS.subject),
+    body: optionalText(LIMITS.body),
+    operator: z
+      .object({
+        id: optionalText(LIMITS.id),
+        name: optionalText(LIMITS.name),
+        email: optionalText(LIMITS.email),
+      })
+      .nullish(),
+    call: z
+      .object({
+        duration_seconds: z.number().int().min(0).max(LIMITS.callSeconds).nullish(),
+        phone: optionalText(LIMITS.phone),
+      })
+      .nullish(),
+  }),
+  ticket: z.object({
+    id,
+    title: optionalText(LIMITS.subject),
+    status: optionalText(LIMITS.keyword),
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(LIMITS.url),
+  }),
+  inbox: z.object({
+    id,
+    name: optionalText(LIMITS.name),
+  }),
+  customer: z.object({
+    id: optionalText(LIMITS.id),
+    name: optionalText(LIMITS.name),
+    code: optionalText(LIMITS.id),
+    emails: identifierList(LIMITS.email),
+    phones: identifierList(LIMITS.phone),
+  }),
+});
+
+export interface PayloadIssue {
+  /** Dot path into the body, array indexes as segments (`customer.emails.0`); empty for the body itself. */
+  path: string;
+  message: string;
+}
+
+export type PayloadParse = { ok: true; payload: ActionPayload } | { ok: false; issues: PayloadIssue[] };
+
+export function parseWebhookBody(body: unknown): PayloadParse {
+  const parsed = webhookBodySchema.safeParse(body);
+  // Typed as ActionPayload: the compiler proves the schema matches the domain type.
+  if (parsed.success) return { ok: true, payload: parsed.data };
+  return {
+    ok: false,
+    issues: parsed.error.issues.map((issue) => ({
+      path: issue.path.map((segment) => String(segment)).join('.'),
+      message: issue.message,
+    })),
+  };
+}
