@@ -23,6 +23,7 @@ function check(name, command, args) {
 
 if (jestArgs.length === 0) {
   check('typecheck (bridge)', 'npx', ['tsc', '-p', 'relation-bridge', '--noEmit']);
+  check('format (prettier)', 'npx', ['prettier', '--check', '--log-level', 'warn', '.']);
 }
 
 const outDir = mkdtempSync(path.join(tmpdir(), 'jest-results-'));
