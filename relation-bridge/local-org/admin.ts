@@ -203,6 +203,7 @@ async function route(sf: LocalSalesforce, method: string, url: URL, rawBody: Buf
         ...(typeof body.namespace === 'string' ? { namespace: body.namespace } : {}),
         ...(typeof body.dailyApiMax === 'number' ? { dailyApiMax: body.dailyApiMax } : {}),
         ...(typeof body.packageInstalled === 'boolean' ? { packageInstalled: body.packageInstalled } : {}),
+        ...(typeof body.linkPolicyAndHealth === 'boolean' ? { linkPolicyAndHealth: body.linkPolicyAndHealth } : {}),
       });
       const seeded = body.seed === true ? seedDemoOrg(org) : null;
       return reply(201, { ...orgSummary(sf, org), seeded });
@@ -299,6 +300,18 @@ function orgRoute(
     case 'leads':
       if (fourth !== undefined && rest[2] === 'convert' && is('POST', 3)) return reply(200, org.convertLead(fourth));
       break;
+    case 'custom-metadata': {
+      const developerName = rest[2];
+      if (fourth !== undefined && is('GET', 2)) return reply(200, org.customMetadata(fourth));
+      if (fourth !== undefined && developerName !== undefined && is('PUT', 3)) {
+        return reply(200, { id: org.setCustomMetadata(fourth, developerName, body) });
+      }
+      if (fourth !== undefined && developerName !== undefined && is('DELETE', 3)) {
+        org.deleteCustomMetadata(fourth, developerName);
+        return reply(200, { developerName, deleted: true });
+      }
+      break;
+    }
     default:
       break;
   }

@@ -11,7 +11,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from './validation';
-import { formatDate, parseDateTime, toWire, type FieldValue } from './values';
+import { coerceInput, formatDate, parseDateTime, toWire, type FieldValue } from './values';
 
 /** Switches an org's admin (or a test) can flip; each mirrors a Salesforce setting or policy. */
 export interface OrgSettings {
@@ -43,6 +43,12 @@ export interface CreateOrgOptions {
   namespace?: string;
   /** False: the package is not installed, so its Activity fields do not exist. */
   packageInstalled?: boolean;
+  /**
+   * False: the package's link policy type and sync health object do not exist while its
+   * Activity fields do (a package version from before them, or an integration user who
+   * cannot see them). Default: as `packageInstalled`.
+   */
+  linkPolicyAndHealth?: boolean;
   /** Makes the Action Id field a unique external id (an unverified packaging option). */
   actionIdUnique?: boolean;
   dailyApiMax?: number;
@@ -155,6 +161,7 @@ export class LocalOrg {
       namespace: this.namespace,
       actionIdUnique: options.actionIdUnique ?? false,
       packageInstalled: options.packageInstalled ?? true,
+      linkPolicyAndHealth: options.linkPolicyAndHealth ?? true,
     });
     this.adminUser = this.addUser({
       username: `admin@${slug}.example.com`,
@@ -400,6 +407,96 @@ export class LocalOrg {
     const out: Record<string, FieldValue> = {};
     for (const field of fields ?? object.fields.values()) out[field.name] = toWire(field, record.fields[field.name]);
     return out;
+  }
+
+  // ── Custom metadata ───────────────────────────────────────────────────────────────
+
+  /**
+   * Creates or changes a custom metadata record, as a deployment or Setup would (the data
+   * APIs cannot). `type` may leave out the namespace and `__mdt` (`'Inbox_Link'`); field
+   * names may leave out the namespace. Fields not given keep their value. Returns the Id.
+   */
+  setCustomMetadata(type: string, developerName: string, values: Record<string, unknown> = {}): string {
+    const object = this.customMetadataType(type);
+    if (!/^[A-Za-z](?:[A-Za-z0-9]|_(?!_)){0,39}$/.test(developerName) || developerName.endsWith('_')) {
+      throw new Error(`bad DeveloperName ${developerName}: letters, digits and single underscores, at most 40`);
+    }
+    const changes: Record<string, FieldValue> = {};
+    for (const [key, raw] of Object.entries(values)) {
+      const field = this.customMetadataField(object, key);
+      const coerced = coerceInput(field, raw);
+      if (!coerced.ok) throw new Error(`${field.name} must be a ${coerced.reason}`);
+      const value = coerced.value === '' ? null : coerced.value;
+      if (
+        typeof value === 'string' &&
+        field.restrictedValues !== undefined &&
+        !field.restrictedValues.includes(value)
+      ) {
+        throw new Error(`${field.name}: bad value for restricted picklist field: ${value}`);
+      }
+      if (typeof value === 'string' && field.length !== undefined && [...value].length > field.length) {
+        throw new Error(`${field.name}: data value too large (max length=${field.length})`);
+      }
+      changes[field.name] = value;
+    }
+    if (typeof changes.MasterLabel === 'string') changes.Label = changes.MasterLabel;
+    const existing = this.store.all(object.name).find((record) => record.fields.DeveloperName === developerName);
+    if (existing !== undefined) {
+      this.store.update(existing, changes);
+      this.store.commit();
+      return existing.id;
+    }
+    const id = this.env.ids.next(object.keyPrefix);
+    const fields: Record<string, FieldValue> = {};
+    for (const field of object.fields.values()) {
+      if (field.type === 'boolean') fields[field.name] = field.defaultValue === true;
+    }
+    Object.assign(fields, {
+      Id: id,
+      DeveloperName: developerName,
+      MasterLabel: developerName,
+      Label: developerName,
+      QualifiedApiName: developerName,
+      NamespacePrefix: this.namespace === '' ? null : this.namespace,
+      Language: 'ja',
+      ...changes,
+    });
+    this.store.insert({ type: object.name, id, fields, createdAt: this.now() });
+    this.store.commit();
+    return id;
+  }
+
+  /** Removes a custom metadata record (Setup can; Apex and the data APIs cannot). */
+  deleteCustomMetadata(type: string, developerName: string): void {
+    const object = this.customMetadataType(type);
+    const record = this.store.all(object.name).find((r) => r.fields.DeveloperName === developerName);
+    if (record === undefined) throw new Error(`no ${object.name} record ${developerName} in org ${this.name}`);
+    this.store.update(record, { IsDeleted: true });
+    this.store.commit();
+  }
+
+  /** The records of a custom metadata type, by DeveloperName. */
+  customMetadata(type: string): Array<Record<string, FieldValue>> {
+    return this.records(this.customMetadataType(type).name);
+  }
+
+  private customMetadataType(type: string): ObjectDef {
+    const prefix = this.namespace === '' ? '' : `${this.namespace}__`;
+    const base = type.replace(/__mdt$/i, '');
+    for (const name of [`${base}__mdt`, `${prefix}${base}__mdt`]) {
+      const object = this.objectDef(name);
+      if (object?.customMetadata === true) return object;
+    }
+    throw new Error(`no custom metadata type ${type} in org ${this.name} (is the package installed?)`);
+  }
+
+  private customMetadataField(object: ObjectDef, key: string): FieldDef {
+    const prefix = this.namespace === '' ? '' : `${this.namespace}__`;
+    const field = object.fields.get(key.toLowerCase()) ?? object.fields.get(`${prefix}${key}`.toLowerCase());
+    if (field === undefined || ['Id', 'DeveloperName', 'QualifiedApiName', 'NamespacePrefix'].includes(field.name)) {
+      throw new Error(`${object.name} has no settable field ${key}`);
+    }
+    return field;
   }
 
   addValidationRule(rule: ValidationRule): () => void {

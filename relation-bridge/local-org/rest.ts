@@ -113,6 +113,9 @@ function route(ctx: RestContext, request: RestRequest): RestResult {
       if (second === 'sobjects' && third === undefined) {
         return allowMethods(method, ['POST'], () => createCollection(ctx, request));
       }
+      if (second === 'sobjects' && third !== undefined && fourth !== undefined && segments.length === 4) {
+        return allowMethods(method, ['PATCH'], () => upsertCollection(ctx, third, fourth, request));
+      }
       if (second === 'graph' && third === undefined) {
         return allowMethods(method, ['POST'], () => compositeGraph(ctx, request));
       }
@@ -256,6 +259,13 @@ function recordResource(ctx: RestContext, type: string, rawId: string, request: 
             return field;
           });
     return { status: 200, body: wireRecord(request.version, object, record, fields) };
+  }
+  if (object.customMetadata === true) {
+    throw new SalesforceFault(
+      400,
+      'INVALID_TYPE_FOR_OPERATION',
+      `entity type cannot be ${request.method === 'DELETE' ? 'deleted' : 'updated'}: ${object.name}`,
+    );
   }
   if (request.method === 'DELETE') {
     ctx.org.store.update(record, { IsDeleted: true });
@@ -401,6 +411,125 @@ function createCollection(ctx: RestContext, request: RestRequest): RestResult {
     return { status: 200, body: rolledBack };
   }
   for (const record of inserted) ctx.written.push({ id: record.id, type: record.type });
+  return { status: 200, body: results };
+}
+
+/**
+ * `PATCH /composite/sobjects/{T}/{ExtField}` (v46+): up to 200 records of type T, each
+ * created or updated by its external id, in order; results carry `created`.
+ */
+function upsertCollection(ctx: RestContext, type: string, fieldName: string, request: RestRequest): RestResult {
+  const object = ctx.org.objectDef(type);
+  if (object === undefined) {
+    throw new SalesforceFault(400, 'INVALID_TYPE', `sObject type '${type}' is not supported.`);
+  }
+  const field = object.fields.get(fieldName.toLowerCase());
+  if (field === undefined || !field.externalId) {
+    throw new SalesforceFault(
+      404,
+      'NOT_FOUND',
+      `Provided external ID field does not exist or is not accessible: ${fieldName}`,
+    );
+  }
+  const body = requireRecordBody(request.body);
+  const records = body.records;
+  if (!Array.isArray(records)) {
+    throw new SalesforceFault(400, 'JSON_PARSER_ERROR', "The request body must have a 'records' array");
+  }
+  if (records.length > MAX_COLLECTION_RECORDS) {
+    throw new SalesforceFault(
+      400,
+      'EXCEEDED_ID_LIMIT',
+      `record limit reached. cannot submit more than ${MAX_COLLECTION_RECORDS} records into this call`,
+    );
+  }
+  const parsed = records.map((raw) => {
+    const record = requireRecordBody(raw);
+    const attributes = record.attributes as { type?: unknown } | undefined;
+    if (typeof attributes?.type !== 'string' || attributes.type.toLowerCase() !== object.name.toLowerCase()) {
+      throw new SalesforceFault(
+        400,
+        'INVALID_TYPE',
+        `Each record must have attributes.type ${object.name}, the type named in the request URI`,
+      );
+    }
+    return { object, record };
+  });
+  preflight(parsed);
+  const allOrNone = body.allOrNone === true;
+  const savepoint = ctx.org.store.savepoint();
+  const writtenBefore = ctx.written.length;
+  const results: Array<CollectionResult & { created?: boolean }> = [];
+  const written: StoredRecord[] = [];
+  const seen = new Set<string>();
+  for (const { record } of parsed) {
+    const key = Object.keys(record).find((name) => name.toLowerCase() === field.name.toLowerCase());
+    const raw = key === undefined ? null : record[key];
+    const value = raw === null || raw === undefined ? '' : String(raw);
+    if (Object.keys(record).some((name) => name.toLowerCase() === 'id')) {
+      results.push({
+        success: false,
+        errors: [dmlError('INVALID_FIELD', 'cannot specify Id in an upsert call', ['Id'])],
+      });
+      continue;
+    }
+    if (value === '') {
+      results.push({ success: false, errors: [dmlError('MISSING_ARGUMENT', `${field.name} not specified`, [])] });
+      continue;
+    }
+    if (seen.has(value.toLowerCase())) {
+      results.push({
+        success: false,
+        errors: [dmlError('DUPLICATE_EXTERNAL_ID', `Duplicate external id specified: ${value}`, [field.name])],
+      });
+      continue;
+    }
+    seen.add(value.toLowerCase());
+    if (ctx.faults.takeRecordLock(ctx.org.orgId, object.name)) {
+      results.push({
+        success: false,
+        errors: [dmlError('UNABLE_TO_LOCK_ROW', 'unable to obtain exclusive access to this record or 1 records')],
+      });
+      continue;
+    }
+    const fields = Object.fromEntries(Object.entries(record).filter(([name]) => name !== 'attributes'));
+    const existing = ctx.org.store
+      .all(object.name)
+      .filter((candidate) => String(candidate.fields[field.name] ?? '').toLowerCase() === value.toLowerCase());
+    if (existing.length > 1) {
+      results.push({
+        success: false,
+        errors: [
+          dmlError('DUPLICATE_EXTERNAL_ID', `more than one record found for external id field: ${value}`, [field.name]),
+        ],
+      });
+      continue;
+    }
+    const match = existing[0];
+    const outcome =
+      match === undefined
+        ? ctx.org.insertValidated(object, fields, ctx.user.id)
+        : ctx.org.updateValidated(match, fields, ctx.user.id);
+    if (!outcome.ok) {
+      results.push({ success: false, errors: outcome.errors });
+      continue;
+    }
+    written.push(outcome.record);
+    results.push({ id: outcome.record.id, success: true, errors: [], created: match === undefined });
+  }
+  if (allOrNone && results.some((result) => !result.success)) {
+    ctx.org.store.rollbackTo(savepoint);
+    ctx.written.length = writtenBefore;
+    return {
+      status: 200,
+      body: results.map((result) =>
+        result.success
+          ? { success: false, errors: [dmlError('ALL_OR_NONE_OPERATION_ROLLED_BACK', ROLLED_BACK)] }
+          : result,
+      ),
+    };
+  }
+  for (const record of written) ctx.written.push({ id: record.id, type: record.type });
   return { status: 200, body: results };
 }
 

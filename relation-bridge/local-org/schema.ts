@@ -42,6 +42,8 @@ export interface ObjectDef {
   label: string;
   keyPrefix: string;
   createable: boolean;
+  /** Custom metadata (`__mdt`): queryable, but never written through the data APIs. */
+  customMetadata?: boolean;
   /** Fields searched by SOSL `IN NAME FIELDS`. */
   nameFields: string[];
   fields: Map<string, FieldDef>;
@@ -117,11 +119,87 @@ function objectDef(name: string, keyPrefix: string, nameFields: string[], fields
   } satisfies ObjectDef;
 }
 
+/** The packaged custom metadata type and custom object, under the namespace prefix ('' = none). */
+export function packageObjectNames(namespace: string): { inboxLink: string; syncHealth: string } {
+  const prefix = namespace === '' ? '' : `${namespace}__`;
+  return { inboxLink: `${prefix}Inbox_Link__mdt`, syncHealth: `${prefix}Inbox_Sync_Health__c` };
+}
+
+/**
+ * The per-inbox link policy (custom metadata type `Inbox_Link__mdt`): records are set by
+ * deployments (here `org.setCustomMetadata`), read by SOQL, and every field is read-only
+ * to the data APIs.
+ */
+function inboxLinkPolicy(namespace: string): ObjectDef {
+  const prefix = namespace === '' ? '' : `${namespace}__`;
+  const metadataField = (spec: FieldSpec) => field({ createable: false, updateable: false, ...spec });
+  const fields = [
+    readOnly('Id', 'id'),
+    metadataField({ name: 'DeveloperName', type: 'string', length: 40, required: true }),
+    metadataField({ name: 'MasterLabel', type: 'string', length: 40, required: true }),
+    metadataField({ name: 'Label', type: 'string', length: 40 }),
+    metadataField({ name: 'QualifiedApiName', type: 'string', length: 70 }),
+    metadataField({ name: 'NamespacePrefix', type: 'string', length: 15 }),
+    metadataField({ name: 'Language', type: 'string', length: 40 }),
+    metadataField({ name: `${prefix}Inbox_Id__c`, type: 'string', length: 255 }),
+    metadataField({ name: `${prefix}Active__c`, type: 'boolean', defaultValue: false }),
+    metadataField({
+      name: `${prefix}Target__c`,
+      type: 'picklist',
+      length: 255,
+      restrictedValues: ['Contact', 'Lead', 'Contact_Then_Lead'],
+    }),
+    metadataField({
+      name: `${prefix}Body_Capture__c`,
+      type: 'picklist',
+      length: 255,
+      restrictedValues: ['Full', 'First_N', 'None'],
+    }),
+    metadataField({ name: `${prefix}Body_Max_Chars__c`, type: 'double' }),
+    metadataField({ name: `${prefix}Default_Owner_Id__c`, type: 'string', length: 18 }),
+  ];
+  return {
+    ...objectDef(packageObjectNames(namespace).inboxLink, 'm01', ['MasterLabel'], fields, false),
+    customMetadata: true,
+  };
+}
+
+/** The bridge's per-inbox sync health (custom object `Inbox_Sync_Health__c`), upserted by Inbox Id. */
+function inboxSyncHealth(namespace: string): ObjectDef {
+  const prefix = namespace === '' ? '' : `${namespace}__`;
+  return objectDef(
+    packageObjectNames(namespace).syncHealth,
+    'a01',
+    ['Name'],
+    [
+      ...systemFields(true),
+      text('Name', 80, { required: true }),
+      text(`${prefix}Inbox_Id__c`, 255, { externalId: true, unique: true }),
+      field({
+        name: `${prefix}Link_State__c`,
+        type: 'picklist',
+        length: 255,
+        restrictedValues: ['Active', 'Needs_Reauth', 'Paused', 'Disabled'],
+      }),
+      field({ name: `${prefix}Last_Success_At__c`, type: 'datetime' }),
+      field({ name: `${prefix}Last_Error_At__c`, type: 'datetime' }),
+      field({ name: `${prefix}Last_Error_Message__c`, type: 'textarea', length: 4000 }),
+      field({ name: `${prefix}Synced_24h__c`, type: 'double' }),
+      field({ name: `${prefix}Pending__c`, type: 'double' }),
+      field({ name: `${prefix}Failed_24h__c`, type: 'double' }),
+      field({ name: `${prefix}Unmatched_24h__c`, type: 'double' }),
+      field({ name: `${prefix}Bridge_Updated_At__c`, type: 'datetime' }),
+    ],
+  );
+}
+
 export interface SchemaOptions {
   namespace: string;
   actionIdUnique: boolean;
   /** False: the managed package is absent, so the Activity fields do not exist. */
   packageInstalled: boolean;
+  /** False: the link policy type and the health object do not exist (an older package, or no access). */
+  linkPolicyAndHealth: boolean;
 }
 
 export type Schema = Map<string, ObjectDef>;
@@ -256,6 +334,9 @@ export function buildSchema(options: SchemaOptions): Schema {
       ],
     ),
   ];
+  if (options.packageInstalled && options.linkPolicyAndHealth) {
+    objects.push(inboxLinkPolicy(options.namespace), inboxSyncHealth(options.namespace));
+  }
   return new Map(objects.map((def) => [def.name.toLowerCase(), def]));
 }
 

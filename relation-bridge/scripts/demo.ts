@@ -81,6 +81,9 @@ async function main(): Promise<void> {
     SF_LOGIN_URL_PRODUCTION: local.productionLoginUrl,
     SF_LOGIN_URL_SANDBOX: local.sandboxLoginUrl,
     SYNC_LINGER_MS: '300',
+    // Short, so that the policy part below takes seconds rather than minutes.
+    SF_POLICY_CACHE_MS: '2000',
+    SF_HEALTH_INTERVAL_MS: '1000',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   });
   const bridge = createBridge(config, { logger: createLogger(config.LOG_LEVEL) });
@@ -259,8 +262,71 @@ async function main(): Promise<void> {
     `長文は ${String(longEvent?.Description ?? '').length} 文字で切り詰め / the long body was cut to ${String(longEvent?.Description ?? '').length} characters with a marker`,
   );
   say(`API calls used (reported by the local org): ${org.apiCalls().total}`);
+
+  say();
+  say('Salesforce 側の連携ポリシー / the link policy in Salesforce (inbx__Inbox_Link__mdt):');
+  const stateOf = async (id: string) => {
+    const action = await bridge.store.getAction(id);
+    return `${action?.state ?? 'missing'}${action?.reason ? `: ${action.reason}` : ''}`;
+  };
+  const waitUntil = async (id: string, wanted: string) => {
+    for (let round = 0; round < 100 && (await stateOf(id)) !== wanted; round += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return stateOf(id);
+  };
+  org.setCustomMetadata('Inbox_Link', 'Inbox_12', { Inbox_Id__c: '12', Active__c: false, Body_Capture__c: 'None' });
+  // The policy read during the sync above is trusted for SF_POLICY_CACHE_MS.
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  const whileOff = payload('email', 'message_received', customers.email);
+  const raw = JSON.stringify(whileOff);
+  const signed = signWebhook({
+    secret: WEBHOOK_SECRET,
+    id: `msg_${whileOff.action.id}`,
+    timestamp: Math.floor(Date.now() / 1000),
+    body: raw,
+  });
+  await fetch(`${baseUrl}/webhooks/relation`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...signed },
+    body: raw,
+  });
+  say(
+    `  Active__c = false → ${whileOff.action.id} ${await waitUntil(whileOff.action.id, 'held: disabled_in_salesforce')} (no Event)`,
+  );
+  org.setCustomMetadata('Inbox_Link', 'Inbox_12', { Active__c: true });
+  const back = await waitUntil(whileOff.action.id, 'synced');
+  const offEvent = org.record((await bridge.store.getAction(whileOff.action.id))?.sfEventId ?? '');
+  say(
+    `  Active__c = true  → ${whileOff.action.id} ${back}, Body_Capture__c = None → 説明 / Description ${JSON.stringify(offEvent?.Description ?? '')}`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await bridge.engine.tick();
+  const health = org.records('inbx__Inbox_Sync_Health__c').find((record) => record.inbx__Inbox_Id__c === '12');
+  say(
+    `同期状況 / sync health (inbx__Inbox_Sync_Health__c): ${String(health?.inbx__Link_State__c)}, synced 24h ${String(health?.inbx__Synced_24h__c)}, unmatched 24h ${String(health?.inbx__Unmatched_24h__c)}, last success ${String(health?.inbx__Last_Success_At__c)}`,
+  );
   say(`time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   say();
+  // The console's first run, as README.md describes it: an owner account (the CLI's
+  // `users create-owner` makes the same call) and inbox 12 registered; inbox 99 stays
+  // unregistered, seen only in the webhooks above.
+  const consoleAdmin = async (route: string, body: unknown) => {
+    const response = await fetch(`${baseUrl}/api/v1${route}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`POST ${route} answered ${response.status}: ${await response.text()}`);
+    return response.json() as Promise<Record<string, unknown>>;
+  };
+  const demoOwner = await consoleAdmin('/users', {
+    email: 'owner@relation-demo.example.jp',
+    name: 'デモ オーナー',
+    isOwner: true,
+  });
+  await consoleAdmin('/inboxes', { inboxId: '12', name: '営業窓口' });
+
   say('The bridge keeps running (Ctrl-C to stop):');
   say(`  webhook:   POST ${baseUrl}/webhooks/relation   secret ${WEBHOOK_SECRET}`);
   say(`  admin API: ${baseUrl}/api/v1   Authorization: Bearer ${ADMIN_TOKEN}`);
@@ -269,6 +335,9 @@ async function main(): Promise<void> {
     `  CLI:       BRIDGE_URL=${baseUrl} BRIDGE_ADMIN_TOKEN=${ADMIN_TOKEN} npm run cli -w relation-bridge -- actions list`,
   );
   say(`  local org: ${local.baseUrl}  (login ${user.username} / ${user.password})`);
+  say(
+    `  console:   ${baseUrl}/console  (sign in owner@relation-demo.example.jp / ${String(demoOwner.generatedPassword)})`,
+  );
 
   const stop = async (): Promise<void> => {
     say('\nstopping…');

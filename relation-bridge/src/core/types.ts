@@ -38,7 +38,11 @@ export type ActionState = 'received' | 'pending' | 'synced' | 'skipped' | 'unmat
 
 /** Why an action was not synced; kept on the action for the error log. */
 export type SkipReason = 'no_link' | 'before_link' | 'channel_not_supported' | 'kind_not_synced';
-export type HoldReason = 'needs_reauth' | 'link_disabled';
+/**
+ * disabled_in_salesforce: the org's link policy (custom metadata) switched the inbox off; the
+ * actions are kept and sync once the policy is active again.
+ */
+export type HoldReason = 'needs_reauth' | 'link_disabled' | 'disabled_in_salesforce';
 export type FailReason = 'salesforce_rejected' | 'retries_exhausted' | 'invalid_for_salesforce';
 export type UnmatchedReason = 'no_customer_identifier' | 'no_matching_record';
 export type ActionReason = SkipReason | HoldReason | FailReason | UnmatchedReason;
@@ -54,11 +58,33 @@ export interface MatchCandidate {
   createdDate: string;
 }
 
+/** How much of a message body goes into the Event's Description. */
+export type BodyCapture = 'full' | 'first_n' | 'none';
+
+/**
+ * The link settings one action was synced with: the helpdesk link's own, or those of the
+ * org's policy record (`Inbox_Link__mdt`) applied over them.
+ */
+export interface AppliedPolicy {
+  source: 'helpdesk' | 'salesforce';
+  /** DeveloperName of the policy record; null for the helpdesk settings. */
+  record: string | null;
+  target: LinkTarget;
+  bodyCapture: BodyCapture;
+  /** For `first_n`: how many characters of the body are kept. */
+  bodyMaxChars: number | null;
+  defaultOwnerId: string;
+  /** A part of the policy that could not be applied, and why (e.g. an inactive default owner). */
+  note: string | null;
+}
+
 /** What matching decided for one action, kept with the action for audit. */
 export interface MatchRecord {
   rule: string;
   chosen: MatchCandidate | null;
   candidates: MatchCandidate[];
+  /** The link settings that applied (absent on actions synced before policies existed). */
+  policy?: AppliedPolicy;
 }
 
 export interface NewAction {

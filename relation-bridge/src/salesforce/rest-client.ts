@@ -1,7 +1,15 @@
 import { BridgeError } from '../core/errors';
 import { classifySalesforceError, parseErrorBody, transportError } from './errors';
 import { parseLimitInfo } from './limit-info';
-import type { NewRecord, RecordError, SalesforceApi, SaveResult, SessionHooks, SObjectRecord } from './types';
+import type {
+  NewRecord,
+  RecordError,
+  SalesforceApi,
+  SaveResult,
+  SessionHooks,
+  SObjectRecord,
+  UpsertResult,
+} from './types';
 
 /**
  * The bridge's Salesforce REST client over fetch. Every request asks the session hooks
@@ -72,15 +80,24 @@ function asSearchRecords(body: unknown): SObjectRecord[] {
 }
 
 function asSaveResults(body: unknown, expected: number): SaveResult[] {
+  return asUpsertResults(body, expected).map(({ id, success, errors }) => ({ id, success, errors }));
+}
+
+function asUpsertResults(body: unknown, expected: number): UpsertResult[] {
   if (!Array.isArray(body) || body.length !== expected) throw malformed('sObject Collections');
   return body.map((raw: unknown) => {
-    const result = (raw ?? {}) as { id?: unknown; success?: unknown; errors?: unknown };
+    const result = (raw ?? {}) as { id?: unknown; success?: unknown; errors?: unknown; created?: unknown };
     const errors: RecordError[] = parseErrorBody(Array.isArray(result.errors) ? result.errors : []).map((entry) => ({
       statusCode: entry.errorCode,
       message: entry.message,
       fields: entry.fields,
     }));
-    return { id: typeof result.id === 'string' ? result.id : null, success: result.success === true, errors };
+    return {
+      id: typeof result.id === 'string' ? result.id : null,
+      success: result.success === true,
+      errors,
+      created: typeof result.created === 'boolean' ? result.created : null,
+    };
   });
 }
 
@@ -109,6 +126,19 @@ export class SalesforceRestClient implements SalesforceApi {
     );
     const results: SObjectRecord[][] = [];
     for (const page of pages) results.push(await this.remainingPages(asQueryPage(page)));
+    return results;
+  }
+
+  async queryManySettled(soqls: string[]): Promise<Array<SObjectRecord[] | BridgeError>> {
+    const pages = await this.bundledGets(
+      soqls.map((soql) => `${this.basePath}/query?q=${encodeURIComponent(soql)}`),
+      'query',
+      { settled: true },
+    );
+    const results: Array<SObjectRecord[] | BridgeError> = [];
+    for (const page of pages) {
+      results.push(page instanceof BridgeError ? page : await this.remainingPages(asQueryPage(page)));
+    }
     return results;
   }
 
@@ -165,26 +195,59 @@ export class SalesforceRestClient implements SalesforceApi {
     return results;
   }
 
+  async upsertRecords(type: string, externalIdField: string, records: NewRecord[]): Promise<UpsertResult[]> {
+    const path = `${this.basePath}/composite/sobjects/${encodeURIComponent(type)}/${encodeURIComponent(externalIdField)}`;
+    const results: UpsertResult[] = [];
+    for (const items of chunk(records, MAX_COLLECTION_RECORDS)) {
+      results.push(
+        ...asUpsertResults(await this.request('PATCH', path, { allOrNone: false, records: items }), items.length),
+      );
+    }
+    return results;
+  }
+
   async limits(): Promise<Record<string, { Max: number; Remaining: number }>> {
     const body = await this.request('GET', `${this.basePath}/limits`);
     if (body === null || typeof body !== 'object') throw malformed('limits');
     return body as Record<string, { Max: number; Remaining: number }>;
   }
 
-  /** GETs bundled five to a composite call; a lone one goes direct (also one call). */
-  private async bundledGets(paths: string[], what: string): Promise<unknown[]> {
+  /**
+   * GETs bundled five to a composite call; a lone one goes direct (also one call). Settled:
+   * a GET that fails on its own yields its error in its place (failures of the whole
+   * request are still thrown); otherwise the first failure is thrown.
+   */
+  private async bundledGets(paths: string[], what: string): Promise<unknown[]>;
+  private async bundledGets(
+    paths: string[],
+    what: string,
+    options: { settled: true },
+  ): Promise<Array<unknown | BridgeError>>;
+  private async bundledGets(paths: string[], what: string, options = { settled: false }): Promise<unknown[]> {
+    const settle = (error: BridgeError): BridgeError => {
+      if (!options.settled || WHOLESALE_KINDS.has(error.kind)) throw error;
+      return error;
+    };
     const bodies: unknown[] = [];
     for (const group of chunk(paths, MAX_QUERY_SUBREQUESTS)) {
       if (group.length === 1) {
-        bodies.push(await this.request('GET', group[0] as string));
+        try {
+          bodies.push(await this.request('GET', group[0] as string));
+        } catch (error) {
+          if (!(error instanceof BridgeError)) throw error;
+          bodies.push(settle(error));
+        }
         continue;
       }
       const responses = await this.composite(
         group.map((url, index) => ({ method: 'GET', url, referenceId: `${what}${index}` })),
       );
       for (const response of responses) {
-        if (response.httpStatusCode !== 200) throw classifySalesforceError(response.httpStatusCode, response.body);
-        bodies.push(response.body);
+        bodies.push(
+          response.httpStatusCode === 200
+            ? response.body
+            : settle(classifySalesforceError(response.httpStatusCode, response.body)),
+        );
       }
     }
     return bodies;

@@ -1,3 +1,5 @@
+import type { BridgeError } from '../core/errors';
+
 /**
  * The bridge's view of the Salesforce REST API. Implemented by rest-client.ts and
  * oauth-client.ts over fetch. Every failure is thrown as a BridgeError (core/errors.ts)
@@ -56,6 +58,12 @@ export interface NewRecord {
   [field: string]: unknown;
 }
 
+/** One entry of an sObject Collections upsert result, in input order. */
+export interface UpsertResult extends SaveResult {
+  /** True when the record was created, false when an existing one was updated; null on failure. */
+  created: boolean | null;
+}
+
 /**
  * Hooks the REST client calls around every API request, so that the owner of the
  * session (the sync engine) can count calls, enforce its budget share, and persist
@@ -83,6 +91,12 @@ export interface SalesforceApi {
    * query subrequests); further pages follow nextRecordsUrl. Results in input order.
    */
   queryMany(soqls: string[]): Promise<SObjectRecord[][]>;
+  /**
+   * Like queryMany, but a query that Salesforce rejects on its own (e.g. INVALID_TYPE for an
+   * object the org does not have) yields its BridgeError in place of records, and the others
+   * still answer. Failures of the whole request (outage, session, budget) are thrown.
+   */
+  queryManySettled(soqls: string[]): Promise<Array<SObjectRecord[] | BridgeError>>;
   /** SOSL via /search; returns searchRecords. One call. */
   search(sosl: string): Promise<SObjectRecord[]>;
   /** SOSL searches bundled through /composite, at most 5 per call. */
@@ -93,6 +107,12 @@ export interface SalesforceApi {
    * order. A whole-request failure is thrown; per-record failures are in the results.
    */
   createRecords(records: NewRecord[]): Promise<SaveResult[]>;
+  /**
+   * sObject Collections upsert by an external id field (`PATCH
+   * /composite/sobjects/{type}/{field}`), allOrNone=false: one call per 200 records. Results
+   * in input order; a whole-request failure is thrown.
+   */
+  upsertRecords(type: string, externalIdField: string, records: NewRecord[]): Promise<UpsertResult[]>;
   /** GET /limits (needs View Setup). */
   limits(): Promise<Record<string, { Max: number; Remaining: number }>>;
 }

@@ -3,8 +3,11 @@ import type { Link, MatchCandidate } from '../core/types';
 import type { Logger } from '../logging';
 import type { Classification, Store } from '../store/store';
 import { classifyAction } from './classify';
+import { HealthReporter } from './health';
 import { LruCache } from './lru-cache';
 import { OrgPipeline, type BatchReport, type PipelineSettings } from './org-pipeline';
+import { PolicyCache } from './policies';
+import { PolicyHolds } from './policy-holds';
 import type { SalesforceSessions } from './sessions';
 
 export interface EngineSettings extends PipelineSettings {
@@ -15,6 +18,10 @@ export interface EngineSettings extends PipelineSettings {
   matchCacheSize: number;
   matchCacheTtlMs: number;
   retentionDays: number;
+  /** How long the link policies read from an org are trusted. */
+  policyCacheMs: number;
+  /** At most one sync health upsert per org in this time. */
+  healthIntervalMs: number;
 }
 
 const CLASSIFY_PAGE = 1000;
@@ -29,6 +36,10 @@ export class SyncEngine {
   private readonly pipelines = new Map<string, OrgPipeline>();
   private readonly matchCache: LruCache<MatchCandidate[]>;
   private readonly ownerCache: LruCache<{ userId: string | null }>;
+  private readonly policies: PolicyCache;
+  private readonly policyHolds: PolicyHolds;
+  private readonly health: HealthReporter;
+  private healthFlush: Promise<number> | null = null;
   private readonly syncedKinds: ReadonlySet<string>;
   private readonly workerId: string;
   private pollTimer: NodeJS.Timeout | null = null;
@@ -55,6 +66,29 @@ export class SyncEngine {
     this.ownerCache = new LruCache(settings.matchCacheSize, settings.matchCacheTtlMs, this.now);
     this.syncedKinds = new Set(settings.syncedKinds);
     this.workerId = deps.workerId ?? newId('worker');
+    const { store, sessions, logger } = deps;
+    this.policies = new PolicyCache({
+      namespace: settings.namespace,
+      ttlMs: settings.policyCacheMs,
+      now: this.now,
+      logger,
+    });
+    this.policyHolds = new PolicyHolds({
+      store,
+      sessions,
+      policies: this.policies,
+      policyTtlMs: settings.policyCacheMs,
+      logger,
+      now: this.now,
+    });
+    this.health = new HealthReporter({
+      store,
+      sessions,
+      policies: this.policies,
+      settings: { intervalMs: settings.healthIntervalMs, namespace: settings.namespace },
+      logger,
+      now: this.now,
+    });
   }
 
   private readonly now = (): number => (this.deps.now ?? Date.now)();
@@ -77,6 +111,7 @@ export class SyncEngine {
     this.pollTimer = null;
     this.lingerTimer = null;
     await this.running;
+    await this.healthFlush;
   }
 
   /** New work arrived: sync after a quiet moment, at the latest 10× the linger time after the first kick. */
@@ -106,6 +141,7 @@ export class SyncEngine {
         do {
           this.rerun = false;
           await this.pass();
+          this.flushHealthInBackground();
         } while (this.rerun && !this.stopped);
       } catch (error) {
         this.deps.logger.error({ err: error }, 'sync pass failed; the next poll tries again');
@@ -117,8 +153,8 @@ export class SyncEngine {
   }
 
   /**
-   * For tests and the demo: passes until nothing is due now. Actions waiting for a backoff,
-   * a pause or a lease stay as they are.
+   * For tests and the demo: passes until nothing is due now, then the sync health that is
+   * due. Actions waiting for a backoff, a pause or a lease stay as they are.
    */
   async runUntilIdle(maxPasses = 50): Promise<BatchReport[]> {
     const reports: BatchReport[] = [];
@@ -126,13 +162,21 @@ export class SyncEngine {
       const before = reports.length;
       await this.running;
       reports.push(...(await this.pass()));
-      if (reports.length === before) return reports;
+      if (reports.length === before) break;
     }
+    await this.healthFlush;
+    await this.health.flushDue();
     return reports;
+  }
+
+  /** Health upserts wait on Salesforce; the next sync pass does not wait on them. */
+  private flushHealthInBackground(): void {
+    this.healthFlush = this.health.flushDue();
   }
 
   private async pass(): Promise<BatchReport[]> {
     await this.classifyReceived();
+    await this.policyHolds.release();
     const orgIds = await this.deps.store.listOrgsWithDueActions(this.now());
     const results = await Promise.all(orgIds.map((orgId) => this.pipeline(orgId).drain()));
     await this.purgeIfDue();
@@ -152,6 +196,9 @@ export class SyncEngine {
         workerId: this.workerId,
         matchCache: this.matchCache,
         ownerCache: this.ownerCache,
+        policies: this.policies,
+        policyHolds: this.policyHolds,
+        health: this.health,
       });
       this.pipelines.set(orgId, pipeline);
     }

@@ -1,5 +1,5 @@
 import { CHANNEL_LABELS, isSyncableChannel } from '../core/channels';
-import type { StoredAction } from '../core/types';
+import type { BodyCapture, StoredAction } from '../core/types';
 import type { NewRecord } from '../salesforce/types';
 
 export const SUBJECT_MAX = 255;
@@ -55,15 +55,28 @@ export function buildSubject(action: StoredAction, language: 'ja' | 'en'): strin
   return ellipsize(subject.replace(/\s+/g, ' '), SUBJECT_MAX);
 }
 
+/** How much of the body the org's link policy lets into Salesforce; the whole body by default. */
+export interface BodyPolicy {
+  capture: BodyCapture;
+  /** For `first_n`: characters kept before the marker. */
+  maxChars: number | null;
+}
+
+export const FULL_BODY: BodyPolicy = { capture: 'full', maxChars: null };
+
 /**
- * The message or memo text; text longer than Salesforce's limit is cut with a visible
- * marker that points to the full ticket.
+ * The message or memo text, as much of it as the policy allows: none at all, or text
+ * longer than the limit (Salesforce's, or the policy's first N characters) cut with a
+ * visible marker that points to the full ticket.
  */
-export function buildDescription(action: StoredAction): string {
+export function buildDescription(action: StoredAction, policy: BodyPolicy = FULL_BODY): string {
+  if (policy.capture === 'none') return '';
   const body = action.payload.action.body ?? '';
-  if (body.length <= DESCRIPTION_MAX) return body;
   const marker = `\n\n…(以下省略 / truncated) 全文 / full text: ${action.payload.ticket.url}`;
-  return cutText(body, DESCRIPTION_MAX - marker.length) + marker;
+  const limit = DESCRIPTION_MAX - marker.length;
+  const keep = policy.capture === 'first_n' ? Math.min(Math.max(0, policy.maxChars ?? 0), limit) : DESCRIPTION_MAX;
+  if (body.length <= keep) return body;
+  return cutText(body, Math.min(keep, limit)) + marker;
 }
 
 export function durationMinutes(action: StoredAction): number {
@@ -84,12 +97,13 @@ export function buildEvent(
   target: EventTarget,
   fields: EventFieldNames,
   language: 'ja' | 'en',
+  body: BodyPolicy = FULL_BODY,
 ): NewRecord {
   const { payload } = action;
   return {
     attributes: { type: 'Event' },
     Subject: buildSubject(action, language),
-    Description: buildDescription(action),
+    Description: buildDescription(action, body),
     ActivityDateTime: new Date(action.occurredAt).toISOString(),
     DurationInMinutes: durationMinutes(action),
     WhoId: target.whoId,

@@ -1,3 +1,4 @@
+import { BridgeError } from '../core/errors';
 import type { SObjectRecord } from '../salesforce/types';
 
 /**
@@ -7,19 +8,31 @@ import type { SObjectRecord } from '../salesforce/types';
 export interface Lookup {
   queries: string[];
   apply(results: SObjectRecord[][]): void;
+  /**
+   * Takes a query's own rejection (e.g. INVALID_TYPE when the package is not installed)
+   * instead of failing the whole round; without it, such a rejection is thrown.
+   */
+  reject?(error: BridgeError): void;
 }
 
+/** Runs the lookups' queries together; `execute` answers each query with records or its own error. */
 export async function runLookups(
-  execute: (queries: string[]) => Promise<SObjectRecord[][]>,
+  execute: (queries: string[]) => Promise<Array<SObjectRecord[] | BridgeError>>,
   lookups: Lookup[],
 ): Promise<void> {
   const all = lookups.flatMap((lookup) => lookup.queries);
   if (all.length === 0) return;
   const results = await execute(all);
-  let offset = 0;
-  for (const lookup of lookups) {
-    lookup.apply(results.slice(offset, offset + lookup.queries.length));
-    offset += lookup.queries.length;
+  const parts = lookups.map((lookup, index) => {
+    const offset = lookups.slice(0, index).reduce((sum, earlier) => sum + earlier.queries.length, 0);
+    const own = results.slice(offset, offset + lookup.queries.length);
+    const error = own.find((result): result is BridgeError => result instanceof BridgeError);
+    if (error !== undefined && lookup.reject === undefined) throw error;
+    return { lookup, own, error };
+  });
+  for (const { lookup, own, error } of parts) {
+    if (error !== undefined) lookup.reject?.(error);
+    else lookup.apply(own as SObjectRecord[][]);
   }
 }
 

@@ -2,14 +2,17 @@ import { BridgeError, isBridgeError } from '../core/errors';
 import type { Link, MatchCandidate, StoredAction } from '../core/types';
 import type { Logger } from '../logging';
 import { soqlString } from '../salesforce/soql';
-import type { NewRecord, RecordError, SalesforceApi } from '../salesforce/types';
+import type { NewRecord, RecordError } from '../salesforce/types';
 import type { ActionOutcome, Store } from '../store/store';
 import { backoffDelay } from './backoff';
 import { buildEvent, packagedFieldNames, type EventFieldNames } from './event-builder';
-import { chunkValues, runLookups } from './lookups';
+import type { HealthReporter } from './health';
+import { chunkValues, runLookups, type Lookup } from './lookups';
 import type { LruCache } from './lru-cache';
 import { CustomerMatcher } from './matcher';
 import { OwnerResolver } from './owners';
+import { applyPolicy, type EffectiveLink, type PolicyCache } from './policies';
+import type { PolicyHolds } from './policy-holds';
 import type { SalesforceSessions } from './sessions';
 
 export interface PipelineSettings {
@@ -33,6 +36,9 @@ export interface PipelineDeps {
   workerId: string;
   matchCache: LruCache<MatchCandidate[]>;
   ownerCache: LruCache<{ userId: string | null }>;
+  policies: PolicyCache;
+  policyHolds: PolicyHolds;
+  health: HealthReporter;
 }
 
 export interface BatchReport {
@@ -144,6 +150,7 @@ export class OrgPipeline {
 
     await store.completeActions(outcomes, workerId, now());
     for (const linkId of reauthLinks) await store.holdLinkActions(linkId, 'needs_reauth', now());
+    this.reportHealth(claimed, outcomes);
     for (const outcome of outcomes) {
       if (outcome.state === 'synced') report.synced += 1;
       else if (outcome.state === 'unmatched') report.unmatched += 1;
@@ -156,12 +163,28 @@ export class OrgPipeline {
     return report;
   }
 
+  /** What the batch did, per link, for the sync health records in Salesforce. */
+  private reportHealth(claimed: StoredAction[], outcomes: ActionOutcome[]): void {
+    const { health, now } = this.deps;
+    const at = now();
+    const linkOf = new Map(claimed.map((action) => [action.actionId, action.linkId]));
+    for (const outcome of outcomes) {
+      const linkId = linkOf.get(outcome.actionId);
+      if (linkId === null || linkId === undefined) continue;
+      if (outcome.state === 'synced') health.recordSuccess(linkId, at);
+      else if (outcome.errorMessage) {
+        health.recordError(linkId, at, `${outcome.errorCode ?? 'ERROR'}: ${outcome.errorMessage}`);
+      }
+    }
+    health.markChanged(this.orgId);
+  }
+
   private async syncGroup(
     authId: string,
     actions: StoredAction[],
     links: Map<string, Link | null>,
   ): Promise<GroupResult> {
-    const { store, sessions } = this.deps;
+    const { store, sessions, policies } = this.deps;
     const decided = new Map<string, ActionOutcome>();
     try {
       const auth = await store.getAuth(authId);
@@ -171,14 +194,22 @@ export class OrgPipeline {
         });
       }
       const api = sessions.clientFor(auth);
+      const query = (queries: string[]) => api.queryManySettled(queries);
+      // The org's link policies, when not read lately, ride along with the first query round.
+      let policyRead: Lookup | null = policies.isFresh(this.orgId) ? null : policies.lookupFor(this.orgId);
 
       let toSend = actions;
       const uncertain = actions.filter((a) => a.writeAttemptedAt !== null);
       if (uncertain.length > 0) {
-        const existing = await this.findExistingEvents(
-          api,
-          uncertain.map((a) => a.actionId),
-        );
+        const existing = new Map<string, string>();
+        await runLookups(query, [
+          this.existingEventsLookup(
+            uncertain.map((a) => a.actionId),
+            existing,
+          ),
+          ...(policyRead === null ? [] : [policyRead]),
+        ]);
+        policyRead = null;
         for (const [actionId, eventId] of existing) {
           decided.set(actionId, {
             actionId,
@@ -193,40 +224,90 @@ export class OrgPipeline {
       }
       if (toSend.length === 0) return { outcomes: [...decided.values()], pausedUntil: null, reauthLinks: [] };
 
+      const effective = (action: StoredAction): EffectiveLink =>
+        applyPolicy(links.get(action.linkId ?? '') as Link, policies.current(this.orgId));
+      const byId = new Map(toSend.map((a) => [a.actionId, a]));
+      const policyKnown = policyRead === null;
+      const ownerCheck = policyKnown ? policies.ownerCheckFor(this.orgId) : null;
       const ownerLookup = this.owners.lookupFor(toSend.map((a) => a.payload.action.operator?.email));
       const matches = await this.matcher.matchAll(
         api,
-        toSend.map((a) => ({
-          actionId: a.actionId,
-          target: (links.get(a.linkId ?? '') as Link).target,
-          emails: a.payload.customer.emails ?? [],
-          phones: [...(a.payload.customer.phones ?? []), a.payload.action.call?.phone ?? ''].filter((p) => p !== ''),
-        })),
-        [ownerLookup],
+        // With the policy known, an inbox it switched off is not even matched.
+        toSend
+          .filter((a) => !policyKnown || effective(a).active)
+          .map((a) => ({
+            actionId: a.actionId,
+            target: policyKnown ? effective(a).target : (links.get(a.linkId ?? '') as Link).target,
+            emails: a.payload.customer.emails ?? [],
+            phones: [...(a.payload.customer.phones ?? []), a.payload.action.call?.phone ?? ''].filter((p) => p !== ''),
+          })),
+        {
+          firstRound: [
+            ownerLookup,
+            ...(policyRead === null ? [] : [policyRead]),
+            ...(ownerCheck === null ? [] : [ownerCheck]),
+          ],
+          afterFirstRound: () => {
+            const lateOwnerCheck = policyKnown ? null : policies.ownerCheckFor(this.orgId);
+            return {
+              retarget: (request) => {
+                const settings = effective(byId.get(request.actionId) as StoredAction);
+                return settings.active ? settings.target : null;
+              },
+              lastRound: lateOwnerCheck === null ? [] : [lateOwnerCheck],
+            };
+          },
+        },
       );
 
-      const sending: Array<{ action: StoredAction; record: NewRecord; outcome: ActionOutcome }> = [];
+      const sending: Array<{
+        action: StoredAction;
+        record: NewRecord;
+        outcome: ActionOutcome;
+        ownerFromPolicy: boolean;
+      }> = [];
       for (const action of toSend) {
+        const settings = effective(action);
+        if (!settings.active) {
+          decided.set(action.actionId, {
+            actionId: action.actionId,
+            state: 'held',
+            reason: 'disabled_in_salesforce',
+            keepWriteAttempted: true,
+          });
+          this.deps.policyHolds.add(this.orgId, action.linkId as string);
+          continue;
+        }
         const match = matches.get(action.actionId);
         if (match === undefined) continue;
+        const matchRecord = { ...match.record, policy: settings.applied };
         if (!match.matched) {
           decided.set(action.actionId, {
             actionId: action.actionId,
             state: 'unmatched',
             reason: match.reason,
-            match: match.record,
+            match: matchRecord,
             errorCode: null,
             errorMessage: null,
           });
           continue;
         }
-        const link = links.get(action.linkId ?? '') as Link;
         const whoId = match.record.chosen.id;
-        const { ownerId } = this.owners.ownerFor(action.payload.action.operator?.email, link.defaultOwnerId);
+        const owner = this.owners.ownerFor(action.payload.action.operator?.email, settings.defaultOwnerId);
+        const body = { capture: settings.bodyCapture, maxChars: settings.bodyMaxChars };
         sending.push({
           action,
-          record: buildEvent(action, { whoId, ownerId }, this.fields, this.deps.settings.language),
-          outcome: { actionId: action.actionId, state: 'synced', reason: null, whoId, ownerId, match: match.record },
+          record: buildEvent(action, { whoId, ownerId: owner.ownerId }, this.fields, this.deps.settings.language, body),
+          outcome: {
+            actionId: action.actionId,
+            state: 'synced',
+            reason: null,
+            whoId,
+            ownerId: owner.ownerId,
+            match: matchRecord,
+          },
+          ownerFromPolicy:
+            !owner.fromOperator && settings.defaultOwnerId !== (links.get(action.linkId ?? '') as Link).defaultOwnerId,
         });
       }
 
@@ -251,7 +332,10 @@ export class OrgPipeline {
               errorMessage: null,
             });
           } else {
-            decided.set(item.action.actionId, this.recordFailure(item.action, item.outcome, result?.errors ?? []));
+            decided.set(
+              item.action.actionId,
+              this.recordFailure(item.action, item.outcome, result?.errors ?? [], item.ownerFromPolicy),
+            );
           }
         });
       }
@@ -263,32 +347,36 @@ export class OrgPipeline {
     }
   }
 
-  /** Events already written for these actions (an earlier send whose outcome was lost). */
-  private async findExistingEvents(api: SalesforceApi, actionIds: string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
+  /** Finds the Events already written for these actions (an earlier send whose outcome was lost). */
+  private existingEventsLookup(actionIds: string[], found: Map<string, string>): Lookup {
     const field = this.fields.actionId;
-    await runLookups(
-      (q) => api.queryMany(q),
-      [
-        {
-          queries: chunkValues(actionIds).map(
-            (chunk) => `SELECT Id, ${field} FROM Event WHERE ${field} IN (${chunk.map(soqlString).join(', ')})`,
-          ),
-          apply: (results) => {
-            for (const record of results.flat()) {
-              const actionId = record[field];
-              if (typeof actionId === 'string' && !found.has(actionId)) found.set(actionId, record.Id);
-            }
-          },
-        },
-      ],
-    );
-    return found;
+    return {
+      queries: chunkValues(actionIds).map(
+        (chunk) => `SELECT Id, ${field} FROM Event WHERE ${field} IN (${chunk.map(soqlString).join(', ')})`,
+      ),
+      apply: (results) => {
+        for (const record of results.flat()) {
+          const actionId = record[field];
+          if (typeof actionId === 'string' && !found.has(actionId)) found.set(actionId, record.Id);
+        }
+      },
+    };
   }
 
-  private recordFailure(action: StoredAction, intended: ActionOutcome, errors: RecordError[]): ActionOutcome {
+  private recordFailure(
+    action: StoredAction,
+    intended: ActionOutcome,
+    errors: RecordError[],
+    ownerFromPolicy: boolean,
+  ): ActionOutcome {
     const first = errors[0] ?? { statusCode: 'UNKNOWN_ERROR', message: 'Salesforce gave no reason', fields: [] };
     if (RETRYABLE_RECORD_ERRORS.has(first.statusCode)) {
+      return this.retryLater(action, first.statusCode, first.message, undefined, false);
+    }
+    if (first.fields.includes('OwnerId') && ownerFromPolicy && intended.ownerId) {
+      // The policy's default owner turned inactive since it was checked: the next attempt
+      // uses the link's default owner (and the match record says so).
+      this.deps.policies.forgetOwner(this.orgId, intended.ownerId);
       return this.retryLater(action, first.statusCode, first.message, undefined, false);
     }
     if (first.fields.includes('WhoId') && intended.whoId) this.matcher.forgetRecord(intended.whoId);
@@ -385,6 +473,9 @@ export class OrgPipeline {
       case 'api_budget': {
         const until = Math.max(failure.retryAt ?? 0, now() + settings.budgetPauseMs);
         await store.setOrgPause(this.orgId, until, `${failure.code}: ${failure.message}`);
+        for (const linkId of new Set(actions.map((a) => a.linkId))) {
+          if (linkId !== null) this.deps.health.recordError(linkId, now(), `${failure.code}: ${message}`);
+        }
         logger.warn(
           { ...log, pausedUntil: new Date(until).toISOString() },
           `org paused for API budget: ${failure.message}`,

@@ -18,6 +18,14 @@ export interface SessionSettings {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
+ * What a call is for. Sync stops this share of the bridge's allowance short of it, so that
+ * the health record (at most one call a minute per org) can still tell the Salesforce
+ * admin that syncing is paused for the budget.
+ */
+export type ApiLane = 'sync' | 'health';
+const HEALTH_RESERVE_SHARE = 0.02;
+
+/**
  * Owns the access tokens of every Salesforce authorisation for the sync engine: refreshes
  * them once per expiry (one refresh at a time per authorisation), persists rotated
  * tokens, and guards every API call with the budget share.
@@ -36,7 +44,7 @@ export class SalesforceSessions {
     },
   ) {}
 
-  clientFor(auth: SalesforceAuth): SalesforceApi {
+  clientFor(auth: SalesforceAuth, lane: ApiLane = 'sync'): SalesforceApi {
     if (!this.accessTokens.has(auth.id)) this.accessTokens.set(auth.id, auth.accessToken);
     const { settings } = this.deps;
     return new SalesforceRestClient({
@@ -46,7 +54,7 @@ export class SalesforceSessions {
       hooks: {
         getAccessToken: async () => this.accessTokens.get(auth.id) ?? null,
         refreshAccessToken: () => this.refresh(auth.id),
-        beforeApiCall: () => this.checkBudget(auth.orgId),
+        beforeApiCall: () => this.checkBudget(auth.orgId, lane),
         afterApiCall: (limit) => this.recordCall(auth.orgId, limit),
       },
     });
@@ -89,7 +97,7 @@ export class SalesforceSessions {
     return tokens.accessToken;
   }
 
-  private async checkBudget(orgId: string): Promise<void> {
+  private async checkBudget(orgId: string, lane: ApiLane): Promise<void> {
     const { store, settings, now } = this.deps;
     const at = now();
     const state = await store.getOrgState(orgId);
@@ -107,7 +115,8 @@ export class SalesforceSessions {
         },
       );
     }
-    const allowance = Math.floor(state.apiMax * settings.budgetShare);
+    const share = Math.floor(state.apiMax * settings.budgetShare);
+    const allowance = lane === 'health' ? share : share - Math.floor(share * HEALTH_RESERVE_SHARE);
     const used = await store.countApiCalls(orgId, at - DAY_MS);
     if (used >= allowance) {
       throw new BridgeError(

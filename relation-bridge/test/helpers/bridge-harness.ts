@@ -49,7 +49,9 @@ export async function startBridgeHarness(
   options: {
     env?: Record<string, string>;
     startEngine?: boolean;
-    orgOptions?: { dailyApiMax?: number; sandbox?: boolean };
+    orgOptions?: { dailyApiMax?: number; sandbox?: boolean; linkPolicyAndHealth?: boolean };
+    /** The bridge's clock (ms epoch); the local org keeps real time. */
+    now?: () => number;
   } = {},
 ): Promise<BridgeHarness> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'relation-bridge-it-'));
@@ -79,7 +81,11 @@ export async function startBridgeHarness(
     ...options.env,
   });
   const logger = createLogger(config.LOG_LEVEL);
-  const bridge = createBridge(config, { logger, startEngine: options.startEngine ?? false });
+  const bridge = createBridge(config, {
+    logger,
+    startEngine: options.startEngine ?? false,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   server.on('request', bridge.app);
 
   const admin = async <T>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> => {

@@ -105,6 +105,31 @@ describe('the Event built for an action', () => {
     expect(buildDescription(action({ body }))).toBe(body);
   });
 
+  it('writes no text at all when the link policy captures no body', () => {
+    const record = buildEvent(
+      action({ body: '個人情報を含む本文' }),
+      { whoId: '003A', ownerId: '005B' },
+      packagedFieldNames('inbx'),
+      'ja',
+      { capture: 'none', maxChars: null },
+    );
+    expect(record.Description).toBe('');
+    expect(record.Subject).toBe('[メール] お見積りの件');
+  });
+
+  it('keeps the first N characters with the marker and the ticket URL, and a shorter body whole', () => {
+    const marker = '\n\n…(以下省略 / truncated) 全文 / full text: https://example.relationapp.jp/tickets/48213';
+    const firstN = (body: string, maxChars: number | null) =>
+      buildDescription(action({ body }), { capture: 'first_n', maxChars });
+    expect(firstN('あ'.repeat(150), 100)).toBe(`${'あ'.repeat(100)}${marker}`);
+    expect(firstN('あ'.repeat(100), 100)).toBe('あ'.repeat(100));
+    expect(firstN('😀'.repeat(10), 5)).toBe(`😀😀${marker}`);
+    expect(firstN('本文', null)).toBe(marker);
+    const huge = firstN('a'.repeat(40_000), 100_000);
+    expect(huge.length).toBeLessThanOrEqual(DESCRIPTION_MAX);
+    expect(huge.endsWith(marker)).toBe(true);
+  });
+
   it('gives call memos their length in whole minutes, other actions 0', () => {
     expect(durationMinutes(action({ kind: 'call_memo', channel: 'call_memo', call: { duration_seconds: 312 } }))).toBe(
       6,
