@@ -24,8 +24,19 @@ function check(name, command, args) {
 if (jestArgs.length === 0) {
   check('typecheck (bridge)', 'npx', ['tsc', '-p', 'relation-bridge', '--noEmit']);
   check('format (prettier)', 'npx', ['prettier', '--check', '--log-level', 'warn', '.']);
+  check('LWC build (generated Apex and label types, strict tsc, compile)', 'node', ['scripts/lwc-build.mjs']);
+  check('lint (ESLint, LWC)', 'npx', ['eslint', '.']);
+  check('metadata XML well-formed', 'node', ['scripts/check-package.mjs', 'xml']);
+  check('-meta.xml beside every Apex class', 'node', ['scripts/check-package.mjs', 'meta']);
+  check('Japanese translations', 'node', ['scripts/check-package.mjs', 'translations']);
+  check('Apex sharing declarations', 'node', ['scripts/check-package.mjs', 'sharing']);
+  check('Apex custom field references', 'node', ['scripts/check-package.mjs', 'fields']);
+  check('apex-ls semantic check', 'node', ['scripts/apex-ls-check.mjs']);
+  check('PMD Apex security rules', 'node', ['scripts/pmd-check.mjs']);
+  check('sf project convert source', 'node', ['scripts/convert-check.mjs']);
 }
 
+check('console build (browser type check and compile)', 'npx', ['tsc', '-p', 'relation-bridge/src/console/web']);
 const outDir = mkdtempSync(path.join(tmpdir(), 'jest-results-'));
 const outFile = path.join(outDir, 'results.json');
 process.stdout.write('\n== jest\n');
