@@ -2,7 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express from 'express';
 import { createAdminRouter } from './admin/routes';
+import { WebhookSecrets } from './admin/webhook-secrets';
+import { ConsoleAccounts, hashSessionId } from './auth/accounts';
+import { sessionIdFrom } from './auth/http';
 import { publicUrl, type Config } from './config';
+import { ConsoleHousekeeping } from './console/housekeeping';
+import { CONSOLE_PATH, createConsoleRouter } from './console/server';
 import { loadOrCreateKey, SecretBox } from './crypto/secret-box';
 import { createIntakeRouter } from './intake/routes';
 import { createOAuthCallbackRouter } from './links/routes';
@@ -19,6 +24,8 @@ export interface Bridge {
   store: Store;
   engine: SyncEngine;
   links: LinksService;
+  /** The console's periodic chores (sessions, abandoned pending links, error log retention). */
+  housekeeping: ConsoleHousekeeping;
   /** Stops the engine (committing the batch in flight) and closes the store. */
   close(): Promise<void>;
 }
@@ -77,6 +84,8 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
       matchCacheSize: config.MATCH_CACHE_SIZE,
       matchCacheTtlMs: config.MATCH_CACHE_TTL_MS,
       retentionDays: config.RETENTION_DAYS,
+      policyCacheMs: config.SF_POLICY_CACHE_MS,
+      healthIntervalMs: config.SF_HEALTH_INTERVAL_MS,
     },
   });
   const links = new LinksService({
@@ -90,6 +99,28 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
       sessions.invalidate(authId);
       engine.kick();
     },
+    salesforceFor: (auth) => sessions.clientFor(auth),
+  });
+  const accounts = new ConsoleAccounts({
+    store,
+    logger,
+    now,
+    sessionIdleMs: config.CONSOLE_SESSION_IDLE_MINUTES * 60_000,
+    sessionMaxMs: config.CONSOLE_SESSION_MAX_HOURS * 3_600_000,
+  });
+  const cookies = { secure: publicUrl(config).startsWith('https:') };
+  const webhookSecrets = new WebhookSecrets({ store, configured: config.WEBHOOK_SECRETS, logger, now });
+  void webhookSecrets
+    .load()
+    .catch((error: unknown) => logger.error({ err: error }, 'webhook secrets could not be read'));
+  const housekeeping = new ConsoleHousekeeping({
+    store,
+    accounts,
+    links,
+    webhookSecrets,
+    retentionDays: config.RETENTION_DAYS,
+    logger,
+    now,
   });
 
   const app = express();
@@ -101,7 +132,7 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
   app.use(
     createIntakeRouter({
       store,
-      secrets: () => config.WEBHOOK_SECRETS,
+      secrets: () => webhookSecrets.current(),
       toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS,
       maxBodyBytes: config.WEBHOOK_MAX_BODY_BYTES,
       syncedKinds: config.SYNC_KINDS,
@@ -110,18 +141,49 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
       onAccepted: () => engine.kick(),
     }),
   );
-  app.use(createOAuthCallbackRouter({ links, logger }));
-  app.use('/api/v1', createAdminRouter({ links, store, adminToken: config.BRIDGE_ADMIN_TOKEN, now, logger }));
+  app.use(
+    createOAuthCallbackRouter({
+      links,
+      logger,
+      returnToConsole: {
+        basePath: CONSOLE_PATH,
+        sessionHashOf: async (req) => {
+          const sessionId = sessionIdFrom(req, cookies);
+          return sessionId !== null && (await accounts.resume(sessionId)) !== null ? hashSessionId(sessionId) : null;
+        },
+      },
+    }),
+  );
+  app.use(
+    '/api/v1',
+    createAdminRouter({
+      links,
+      store,
+      adminToken: config.BRIDGE_ADMIN_TOKEN,
+      now,
+      logger,
+      accounts,
+      cookies,
+      webhookSecrets,
+      retentionDays: config.RETENTION_DAYS,
+    }),
+  );
+  app.use(createConsoleRouter());
 
-  if (options.startEngine !== false) engine.start();
+  if (options.startEngine !== false) {
+    engine.start();
+    housekeeping.start(60_000);
+  }
 
   return {
     app,
     store,
     engine,
     links,
+    housekeeping,
     async close() {
       await engine.stop();
+      await housekeeping.stop();
       await store.close();
     },
   };

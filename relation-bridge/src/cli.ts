@@ -40,6 +40,9 @@ Commands:
   actions retry <actionId…>
   webhook send --secret whsec_… --file payload.json [--id <webhook-id>]
                    Signs the file's bytes as a Standard Webhook and posts them to /webhooks/relation.
+  users create-owner --email <email> --name <name> [--password-stdin]
+                   The first-run step: creates a console owner. Without --password-stdin a
+                   password is generated and printed once; sign in at <url>/console.
 
 Options for every command:
   --url <url>      the bridge's base URL (default: $BRIDGE_URL, else http://127.0.0.1:8080)
@@ -69,6 +72,9 @@ const OPTIONS = {
   secret: { type: 'string' },
   file: { type: 'string' },
   id: { type: 'string' },
+  email: { type: 'string' },
+  name: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -85,6 +91,8 @@ interface Output {
   json: boolean;
   out: (line: string) => void;
   err: (line: string) => void;
+  /** Everything on standard input (for --password-stdin). */
+  readInput?: () => Promise<string>;
 }
 
 /** The only place the CLI reads its environment: where the bridge is and its admin token. */
@@ -487,6 +495,42 @@ async function webhookSend(
   return response.ok ? 0 : 1;
 }
 
+async function usersCommand(
+  sub: string | undefined,
+  positionals: string[],
+  values: Values,
+  env: NodeJS.ProcessEnv,
+  output: Output,
+): Promise<number> {
+  if (sub !== 'create-owner') throw new UsageError(`unknown users command "${sub ?? ''}"`);
+  allowOnly(values, ['email', 'name', 'password-stdin'], 'users create-owner');
+  if (positionals.length > 0) throw new UsageError('users create-owner takes no positional arguments');
+  const email = required(values, 'email');
+  const name = required(values, 'name');
+  let password: string | undefined;
+  if (values['password-stdin'] === true) {
+    if (output.readInput === undefined) throw new UsageError('--password-stdin needs a standard input');
+    password = (await output.readInput()).replace(/\r?\n$/, '');
+  }
+  const client = clientFor(values, env);
+  const created = await client.createUser({
+    email,
+    name,
+    isOwner: true,
+    ...(password === undefined ? {} : { password }),
+  });
+  const { url } = connectionFromEnvironment(values, env);
+  const lines = [
+    `Owner ${created.user.email} (${created.user.name}) created.`,
+    `Sign in at ${url.replace(/\/+$/, '')}/console`,
+  ];
+  if (created.generatedPassword !== null) {
+    lines.push(`Password (shown once; change it in the console under Account): ${created.generatedPassword}`);
+  }
+  print(output, created, lines.join('\n'));
+  return 0;
+}
+
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Output): Promise<number> {
   let values: Values;
   let positionals: string[];
@@ -523,6 +567,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
       case 'webhook':
         if (sub !== 'send') throw new UsageError(`unknown webhook command "${sub ?? ''}"`);
         return await webhookSend(rest, values, env, output);
+      case 'users':
+        return await usersCommand(sub, rest, values, env, output);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -553,6 +599,11 @@ export async function main(): Promise<void> {
     json: false,
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
+    readInput: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
   };
   process.exitCode = await runCli(process.argv.slice(2), process.env, output);
 }

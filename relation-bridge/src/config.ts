@@ -54,6 +54,10 @@ const schema = z.object({
   SF_REQUEST_TIMEOUT_MS: int(30_000, 100),
   /** Language of the Event Subject's channel label: ja or en. */
   SF_EVENT_LANGUAGE: z.enum(['ja', 'en']).default('ja'),
+  /** How long the link policy records read from an org (or their absence) are trusted. */
+  SF_POLICY_CACHE_MS: int(5 * 60_000, 1000),
+  /** At most one sync health upsert per org (and so per inbox) in this time. */
+  SF_HEALTH_INTERVAL_MS: int(60_000, 100),
 
   SYNC_KINDS: list(DEFAULT_SYNCED_KINDS),
   SYNC_POLL_MS: int(1000, 10),
@@ -71,6 +75,11 @@ const schema = z.object({
   MATCH_CACHE_SIZE: int(10_000, 0),
   MATCH_CACHE_TTL_MS: int(10 * 60_000, 0),
   RETENTION_DAYS: int(90, 1),
+
+  /** A console session ends after this many minutes without a request. */
+  CONSOLE_SESSION_IDLE_MINUTES: int(60, 1),
+  /** A console session ends this many hours after sign-in, whatever the activity. */
+  CONSOLE_SESSION_MAX_HOURS: int(12, 1),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -1,4 +1,5 @@
 import type { ActionReason, ActionState, LinkTarget, SfEnvironment } from '../core/types';
+import type { userView } from '../auth/routes';
 import type { actionView, healthView, LinkView } from './views';
 
 /** A typed caller of the admin API over HTTP, used by the CLI (and usable by scripts). */
@@ -29,6 +30,15 @@ export interface DeleteLinkView {
   message: string;
   link: LinkView;
 }
+
+export interface CreateUserRequest {
+  email: string;
+  name: string;
+  isOwner?: boolean;
+  password?: string;
+}
+
+export type ConsoleUserView = ReturnType<typeof userView>;
 
 export interface ActionsQuery {
   inboxId?: string;
@@ -118,6 +128,11 @@ export class AdminClient {
 
   retryActions(actionIds: string[]): Promise<{ retried: number }> {
     return this.call('POST', '/actions/retry', { actionIds });
+  }
+
+  /** Creates a console user; without a password one is generated and returned once. */
+  createUser(request: CreateUserRequest): Promise<{ user: ConsoleUserView; generatedPassword: string | null }> {
+    return this.call('POST', '/users', request);
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -1,10 +1,14 @@
 import express from 'express';
+import type { ConsoleAccounts } from '../auth/accounts';
+import { actorOf, forbidden, isOwner, requireInboxRole, requireOwner, roleOn } from '../auth/access';
+import { authenticate, principalOf, type SessionCookieSettings } from '../auth/http';
+import { registerSessionRoutes, registerSignIn, registerUserRoutes } from '../auth/routes';
 import { BridgeError } from '../core/errors';
 import type { LinksService } from '../links/service';
 import type { Logger } from '../logging';
 import type { Store } from '../store/store';
-import { requireAdminToken } from './auth';
 import { adminErrorHandler } from './errors';
+import { registerInboxRoutes } from './inbox-routes';
 import {
   authorizeLinkBody,
   encodeCursor,
@@ -13,16 +17,29 @@ import {
   parseOrThrow,
   retryActionsBody,
   updateLinkBody,
+  webhookSecretBody,
 } from './schemas';
-import { actionView, healthView, linkView } from './views';
+import { actionView, healthView, linkView, webhookSecretView } from './views';
+import type { WebhookSecrets } from './webhook-secrets';
+import { initiatorOf, registerWizardRoutes } from './wizard-routes';
 
 export interface AdminRouterOptions {
   links: LinksService;
   store: Store;
-  /** BRIDGE_ADMIN_TOKEN; without it every endpoint answers 503 admin_api_disabled. */
+  /**
+   * BRIDGE_ADMIN_TOKEN (acts as an owner); without it a bearer token is answered 503
+   * admin_api_disabled, and without console accounts so is everything.
+   */
   adminToken: string | undefined;
   now?: () => number;
   logger: Logger;
+  /** Console accounts and sessions; absent: the admin token is the only way in. */
+  accounts?: ConsoleAccounts;
+  cookies?: SessionCookieSettings;
+  /** The intake's webhook secrets, managed by owners. */
+  webhookSecrets?: WebhookSecrets;
+  /** RETENTION_DAYS: how long the action log keeps finished and failed actions (reported with it). */
+  retentionDays?: number;
 }
 
 function notFound(what: 'link' | 'action', id: string): BridgeError {
@@ -44,49 +61,78 @@ export function createAdminRouter({
   adminToken,
   now = Date.now,
   logger,
+  accounts,
+  cookies = { secure: false },
+  webhookSecrets,
+  retentionDays = 90,
 }: AdminRouterOptions): express.Router {
   const router = express.Router();
-  router.use(requireAdminToken(adminToken));
+  if (accounts !== undefined) registerSignIn(router, { accounts, cookies });
+  router.use(authenticate({ adminToken, cookies, ...(accounts === undefined ? {} : { accounts }) }));
   router.use(express.json({ limit: '64kb' }));
+  if (accounts !== undefined) {
+    registerSessionRoutes(router, { accounts, cookies });
+    registerUserRoutes(router, { accounts, store });
+  }
+
+  /** A link of an inbox the caller holds `needed` on (404 when unknown). */
+  const linkFor = async (res: express.Response, id: string, needed: 'admin' | 'member') => {
+    const link = await links.getLink(id);
+    if (link === null) throw notFound('link', id);
+    requireInboxRole(principalOf(res), link.inboxId, needed);
+    return link;
+  };
 
   router.post('/links/authorize', async (req, res) => {
     const body = parseOrThrow(authorizeLinkBody, req.body, 'body');
-    const started = await links.startLink({
-      inboxId: body.inboxId,
-      inboxName: body.inboxName ?? null,
-      environment: body.environment,
-      ...(body.myDomain === undefined ? {} : { myDomain: body.myDomain }),
-      target: body.target,
-      defaultOwnerId: body.defaultOwnerId ?? null,
-    });
+    const principal = principalOf(res);
+    requireInboxRole(principal, body.inboxId, 'admin');
+    const started = await links.startLink(
+      {
+        inboxId: body.inboxId,
+        inboxName: body.inboxName ?? null,
+        environment: body.environment,
+        ...(body.myDomain === undefined ? {} : { myDomain: body.myDomain }),
+        target: body.target,
+        defaultOwnerId: body.defaultOwnerId ?? null,
+      },
+      initiatorOf(principal),
+    );
     res.status(201).json({ ...started, expiresAt: new Date(started.expiresAt).toISOString() });
   });
 
   router.get('/links', async (req, res) => {
+    const principal = principalOf(res);
     const query = parseOrThrow(listLinksQuery, req.query, 'query');
     const all = await links.listLinks({ includeDeleted: query.includeDeleted === 'true' });
-    const selected = query.inboxId === undefined ? all : all.filter((link) => link.inboxId === query.inboxId);
+    const selected = all.filter(
+      (link) =>
+        (query.inboxId === undefined || link.inboxId === query.inboxId) && roleOn(principal, link.inboxId) !== null,
+    );
     res.json({ links: selected.map(linkView) });
   });
 
   router.get('/links/:id', async (req, res) => {
-    const id = param(req.params.id);
-    const link = await links.getLink(id);
-    if (link === null) throw notFound('link', id);
-    res.json(linkView(link));
+    res.json(linkView(await linkFor(res, param(req.params.id), 'member')));
   });
 
   router.patch('/links/:id', async (req, res) => {
     const body = parseOrThrow(updateLinkBody, req.body, 'body');
-    const updated = await links.updateLink(param(req.params.id), {
-      ...(body.target === undefined ? {} : { target: body.target }),
-      ...(body.defaultOwnerId === undefined ? {} : { defaultOwnerId: body.defaultOwnerId }),
-    });
+    const link = await linkFor(res, param(req.params.id), 'admin');
+    const updated = await links.updateLink(
+      link.id,
+      {
+        ...(body.target === undefined ? {} : { target: body.target }),
+        ...(body.defaultOwnerId === undefined ? {} : { defaultOwnerId: body.defaultOwnerId }),
+      },
+      actorOf(principalOf(res)),
+    );
     res.json(linkView(updated));
   });
 
   router.delete('/links/:id', async (req, res) => {
-    const result = await links.deleteLink(param(req.params.id));
+    const link = await linkFor(res, param(req.params.id), 'admin');
+    const result = await links.deleteLink(link.id, actorOf(principalOf(res)));
     res.json({
       deleted: true,
       revoked: result.revoked,
@@ -97,27 +143,38 @@ export function createAdminRouter({
   });
 
   router.post('/links/:id/reauthorize', async (req, res) => {
-    const started = await links.startReauth(param(req.params.id));
+    const link = await linkFor(res, param(req.params.id), 'admin');
+    const started = await links.startReauth(link.id, initiatorOf(principalOf(res)));
     res.status(201).json({ ...started, expiresAt: new Date(started.expiresAt).toISOString() });
   });
 
   router.get('/inboxes/:inboxId/health', async (req, res) => {
-    res.json(healthView(await links.getInboxHealth(param(req.params.inboxId))));
+    const inboxId = param(req.params.inboxId);
+    requireInboxRole(principalOf(res), inboxId, 'member');
+    res.json(healthView(await links.getInboxHealth(inboxId)));
   });
 
   router.get('/actions', async (req, res) => {
+    const principal = principalOf(res);
     const query = parseOrThrow(listActionsQuery, req.query, 'query');
+    if (query.inboxId === undefined) {
+      if (!isOwner(principal)) throw forbidden("Give inboxId: only an owner may read every inbox's actions.");
+    } else {
+      requireInboxRole(principal, query.inboxId, 'member');
+    }
     const actions = await store.listActions({
       ...(query.inboxId === undefined ? {} : { inboxId: query.inboxId }),
       ...(query.linkId === undefined ? {} : { linkId: query.linkId }),
       ...(query.state === undefined ? {} : { states: query.state }),
       ...(query.reason === undefined ? {} : { reasons: query.reason }),
       ...(query.since === undefined ? {} : { since: query.since }),
+      ...(query.until === undefined ? {} : { until: query.until }),
       ...(query.before === undefined ? {} : { before: query.before }),
       limit: query.limit,
     });
     const last = actions.at(-1);
     res.json({
+      retentionDays,
       actions: actions.map((action) => actionView(action)),
       nextCursor:
         actions.length === query.limit && last !== undefined
@@ -127,9 +184,20 @@ export function createAdminRouter({
   });
 
   router.post('/actions/retry', async (req, res) => {
+    const principal = principalOf(res);
     const body = parseOrThrow(retryActionsBody, req.body, 'body');
-    const retried = await store.retryActions([...new Set(body.actionIds)], now());
-    logger.info({ requested: body.actionIds.length, retried }, 'actions retried by an admin');
+    const ids = [...new Set(body.actionIds)];
+    if (!isOwner(principal)) {
+      for (const id of ids) {
+        const action = await store.getAction(id);
+        if (action !== null) requireInboxRole(principal, action.inboxId, 'admin');
+      }
+    }
+    const retried = await store.retryActions(ids, now());
+    logger.info(
+      { requested: body.actionIds.length, retried, by: actorOf(principal).name },
+      'actions retried by an admin',
+    );
     res.json({ retried });
   });
 
@@ -137,8 +205,41 @@ export function createAdminRouter({
     const id = param(req.params.actionId);
     const action = await store.getAction(id);
     if (action === null) throw notFound('action', id);
+    requireInboxRole(principalOf(res), action.inboxId, 'member');
     res.json(actionView(action, true));
   });
+
+  registerInboxRoutes(router, { links, store, now });
+  registerWizardRoutes(router, { links, store });
+
+  if (webhookSecrets !== undefined) {
+    router.get('/webhook-secrets', async (_req, res) => {
+      requireOwner(principalOf(res));
+      res.json({ secrets: webhookSecrets.list().map(webhookSecretView) });
+    });
+
+    router.post('/webhook-secrets', async (req, res) => {
+      const principal = principalOf(res);
+      requireOwner(principal);
+      const body = parseOrThrow(webhookSecretBody, req.body, 'body');
+      const added = await webhookSecrets.add(body.label, body.secret, actorOf(principal));
+      res.status(201).json({ ...webhookSecretView(added.summary), secret: added.secret });
+    });
+
+    router.delete('/webhook-secrets/:id', async (req, res) => {
+      const principal = principalOf(res);
+      requireOwner(principal);
+      const id = param(req.params.id);
+      if (id.startsWith('config-')) {
+        throw new BridgeError('bad_input', 'This secret comes from WEBHOOK_SECRETS: remove it there and restart.', {
+          code: 'configured_secret',
+          httpStatus: 409,
+        });
+      }
+      await webhookSecrets.revoke(id, actorOf(principal));
+      res.status(204).end();
+    });
+  }
 
   router.use((req, res) => {
     res

@@ -20,6 +20,7 @@ export const ACTION_REASONS = [
   'kind_not_synced',
   'needs_reauth',
   'link_disabled',
+  'disabled_in_salesforce',
   'salesforce_rejected',
   'retries_exhausted',
   'invalid_for_salesforce',
@@ -38,23 +39,63 @@ const userId = z
     'must be a 15- or 18-character Salesforce User id starting with 005',
   );
 
+const inboxName = z.string().trim().min(1).max(255);
+
+function myDomainOnlyWhenCustom(
+  body: { environment: string; myDomain?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (body.environment === 'custom' && body.myDomain === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['myDomain'], message: 'required when environment is custom' });
+  }
+  if (body.environment !== 'custom' && body.myDomain !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['myDomain'], message: 'only allowed when environment is custom' });
+  }
+}
+
 export const authorizeLinkBody = z
   .strictObject({
     inboxId,
-    inboxName: z.string().trim().min(1).max(255).nullish(),
+    inboxName: inboxName.nullish(),
     environment,
     myDomain: z.string().trim().min(1).max(255).optional(),
     target,
     defaultOwnerId: userId.optional(),
   })
-  .superRefine((body, ctx) => {
-    if (body.environment === 'custom' && body.myDomain === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['myDomain'], message: 'required when environment is custom' });
-    }
-    if (body.environment !== 'custom' && body.myDomain !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['myDomain'], message: 'only allowed when environment is custom' });
-    }
-  });
+  .superRefine(myDomainOnlyWhenCustom);
+
+export const startPendingLinkBody = z
+  .strictObject({ inboxId, environment, myDomain: z.string().trim().min(1).max(255).optional() })
+  .superRefine(myDomainOnlyWhenCustom);
+
+export const completePendingLinkBody = z.strictObject({ target, defaultOwnerId: userId.optional() });
+
+export const createLinkBody = z.strictObject({
+  inboxId,
+  inboxName: inboxName.nullish(),
+  authId: z.string().trim().min(1).max(200),
+  target,
+  defaultOwnerId: userId.optional(),
+});
+
+export const registerInboxBody = z.strictObject({ inboxId, name: inboxName });
+export const renameInboxBody = z.strictObject({ name: inboxName });
+export const memberBody = z.strictObject({ role: z.enum(['admin', 'member']) });
+export const inboxQuery = z.strictObject({ inboxId: inboxId.optional() });
+export const auditQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(200) });
+
+/** Standard Webhooks secrets: `whsec_` and the base64 of at least 16 random bytes. */
+export const webhookSecretBody = z.strictObject({
+  label: z.string().trim().min(1).max(100),
+  secret: z
+    .string()
+    .trim()
+    .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must look like whsec_<base64>')
+    .refine((value) => Buffer.from(value.slice('whsec_'.length), 'base64').length >= 16, {
+      message: 'must hold at least 16 bytes',
+    })
+    .optional(),
+});
 
 export const updateLinkBody = z
   .strictObject({ target: target.optional(), defaultOwnerId: userId.optional() })
@@ -112,6 +153,10 @@ export const listActionsQuery = z.strictObject({
   state: listOf([...ACTION_STATES]).optional(),
   reason: listOf([...ACTION_REASONS]).optional(),
   since: z.iso
+    .datetime({ offset: true })
+    .transform((value) => Date.parse(value))
+    .optional(),
+  until: z.iso
     .datetime({ offset: true })
     .transform((value) => Date.parse(value))
     .optional(),

@@ -1,5 +1,7 @@
 import type { Link, StoredAction } from '../core/types';
-import type { InboxHealth } from '../links/service';
+import type { HeldAuthorization, InboxHealth } from '../links/service';
+import type { LinkAuditEntry, PendingLink } from '../store/console-store';
+import type { WebhookSecretSummary } from './webhook-secrets';
 
 /**
  * The JSON shapes of the admin API (docs/openapi.yaml). Times are ISO 8601 in UTC.
@@ -96,4 +98,56 @@ export function healthView(health: InboxHealth) {
     lastSyncAt: iso(health.lastSyncAt),
     problems: health.problems,
   };
+}
+
+/** A pending link without its tokens. */
+export function pendingLinkView(pending: PendingLink) {
+  return {
+    id: pending.id,
+    inboxId: pending.inboxId,
+    inboxName: pending.inboxName,
+    orgId: pending.orgId,
+    instanceUrl: pending.instanceUrl,
+    environment: pending.environment,
+    authorizedUser: { id: pending.userId, username: pending.username, displayName: pending.displayName },
+    createdBy: pending.createdBy.name,
+    createdAt: iso(pending.createdAt),
+    expiresAt: iso(pending.expiresAt),
+  };
+}
+
+export function authorizationView(held: HeldAuthorization) {
+  const { auth } = held;
+  return {
+    id: auth.id,
+    orgId: auth.orgId,
+    instanceUrl: auth.instanceUrl,
+    environment: auth.environment,
+    user: { id: auth.userId, username: auth.username, displayName: auth.displayName },
+    usable: held.usable,
+    links: held.links.map((link) => ({
+      id: link.id,
+      inboxId: link.inboxId,
+      inboxName: link.inboxName,
+      status: link.status,
+    })),
+    createdAt: iso(auth.createdAt),
+    updatedAt: iso(auth.updatedAt),
+  };
+}
+
+export function auditView(entry: LinkAuditEntry) {
+  return {
+    id: entry.id,
+    inboxId: entry.inboxId,
+    linkId: entry.linkId,
+    at: iso(entry.at),
+    actor: entry.actor,
+    event: entry.event,
+    changes: entry.changes,
+  };
+}
+
+export function webhookSecretView(summary: WebhookSecretSummary) {
+  return { ...summary, createdAt: iso(summary.createdAt) };
 }

@@ -1,4 +1,5 @@
 import type { Link, LinkTarget, SfEnvironment } from '../core/types';
+import type { PendingLink } from '../store/console-store';
 import type { LinkErrorText } from './messages';
 
 /**
@@ -85,6 +86,31 @@ export function renderLinkReady(link: Link, created: boolean): string {
     `<dl>\n${list}\n</dl>
 <p>これ以降にこの受信箱で行われたアクションが Salesforce の行動として同期されます。このウィンドウは閉じてかまいません。</p>
 <p class="en" lang="en">Actions taken in this inbox from now on are synced as Salesforce Events. You can close this window.</p>`,
+  );
+}
+
+/** A pending link started by a script: Salesforce allowed access; the target is still to be chosen. */
+export function renderPendingLinkReady(pending: PendingLink): string {
+  const inbox = pending.inboxName ? `${pending.inboxName} (${pending.inboxId})` : pending.inboxId;
+  const rows: Array<[string, string, string]> = [
+    ['受信箱', 'Inbox', inbox],
+    ['Salesforce 組織 ID', 'Org id', pending.orgId],
+    ['認証ユーザー', 'Authorised user', pending.username],
+    ['未完了の連携 ID', 'Pending link id', pending.id],
+  ];
+  const list = rows
+    .map(
+      ([ja, en, value]) =>
+        `<dt>${escapeHtml(ja)}<br><span class="en" lang="en">${escapeHtml(en)}</span></dt><dd>${escapeHtml(value)}</dd>`,
+    )
+    .join('\n');
+  return page(
+    'ok',
+    'Salesforce の認証が完了しました',
+    'Salesforce access is allowed',
+    `<dl>\n${list}\n</dl>
+<p>コンソールで行動の作成先を選び、[完了] をクリックすると連携が作成されます (30 分以内)。</p>
+<p class="en" lang="en">Choose where Events are created in the console and press Done to create the link (within 30 minutes), or call POST /api/v1/pending-links/${escapeHtml(pending.id)}/complete.</p>`,
   );
 }
 

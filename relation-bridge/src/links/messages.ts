@@ -65,6 +65,22 @@ export const LINK_ERROR_TEXT: Record<string, LinkErrorText> = {
     ja: '連携が見つかりません。削除された可能性があります。',
     en: 'The link was not found; it may have been deleted.',
   },
+  session_mismatch: {
+    ja: 'この認証は別のサインイン (別のブラウザーまたはサインアウト前) で開始されたため、完了できません。コンソールからもう一度やり直してください。何も保存されていません。',
+    en: 'This authorisation was started in another sign-in (another browser, or before signing out), so it cannot complete here. Start again from the console; nothing was saved.',
+  },
+  pending_link_not_found: {
+    ja: '未完了の連携設定が見つからないか、有効期限 (30 分) が切れています。もう一度最初から連携を作成してください。',
+    en: 'The unfinished link was not found or has expired (30 minutes). Start the link again.',
+  },
+  auth_not_found: {
+    ja: 'この認証はブリッジにもうありません。新しい認証を追加してください。',
+    en: 'The bridge no longer holds this authorisation. Add a new authentication instead.',
+  },
+  auth_needs_reauth: {
+    ja: 'この認証は期限切れか取り消されています。使用中の連携を再認証するか、新しい認証を追加してください。',
+    en: 'This authorisation has expired or was revoked. Re-authenticate a link that uses it, or add a new authentication.',
+  },
   salesforce_unavailable: {
     ja: 'Salesforce に接続できませんでした。しばらくしてからもう一度お試しください。',
     en: 'Salesforce could not be reached. Try again in a moment.',

@@ -1,13 +1,50 @@
-import express from 'express';
+import express, { type Request } from 'express';
 import { isBridgeError } from '../core/errors';
 import type { Logger } from '../logging';
-import { renderLinkFailed, renderLinkReady, type SalesforceSaid } from './callback-page';
+import { renderLinkFailed, renderLinkReady, renderPendingLinkReady, type SalesforceSaid } from './callback-page';
 import { linkErrorText } from './messages';
-import type { LinksService } from './service';
+import type { CallbackResult, FlowPeek, LinksService } from './service';
+
+export interface ConsoleReturn {
+  /** Path of the console, e.g. `/console`. */
+  basePath: string;
+  /** Hash of the live console session the request carries, or null. */
+  sessionHashOf(req: Request): Promise<string | null>;
+}
 
 export interface OAuthCallbackRouterOptions {
   links: LinksService;
   logger: Logger;
+  /** Flows started from a console session return into the console instead of a result page. */
+  returnToConsole?: ConsoleReturn;
+}
+
+function ticketSyncPath(basePath: string, inboxId: string): string {
+  return `${basePath}/inboxes/${encodeURIComponent(inboxId)}/settings/ticket-sync`;
+}
+
+/** Where the console shows the outcome of a flow it started. */
+function consoleSuccessPath(basePath: string, result: CallbackResult): string {
+  if (result.kind === 'pending_link') {
+    const { pendingLink } = result;
+    return `${ticketSyncPath(basePath, pendingLink.inboxId)}/new/finish?pending=${encodeURIComponent(pendingLink.id)}`;
+  }
+  const query = result.created ? 'linked=1' : `reauthorized=${result.resumedActions}`;
+  return `${ticketSyncPath(basePath, result.link.inboxId)}?${query}`;
+}
+
+function consoleFailurePath(
+  basePath: string,
+  flow: FlowPeek | null,
+  code: string,
+  said: SalesforceSaid | null,
+): string {
+  const query = new URLSearchParams({ error: code });
+  if (said !== null)
+    query.set('salesforce', `${said.error}${said.description ? `: ${said.description}` : ''}`.slice(0, 300));
+  if (flow === null || code === 'session_mismatch') return `${basePath}/link-result?${query}`;
+  const page = ticketSyncPath(basePath, flow.inboxId);
+  return flow.mode === 'reauth' ? `${page}?${query}` : `${page}/new?${query}`;
 }
 
 function queryString(value: unknown): string | undefined {
@@ -26,7 +63,11 @@ function salesforceSaid(details: unknown): SalesforceSaid | null {
  * `GET /oauth/callback`: where Salesforce sends the admin's browser after the login and
  * allow pages. The URL carries a one-time code, so the page forbids caching and referrers.
  */
-export function createOAuthCallbackRouter({ links, logger }: OAuthCallbackRouterOptions): express.Router {
+export function createOAuthCallbackRouter({
+  links,
+  logger,
+  returnToConsole,
+}: OAuthCallbackRouterOptions): express.Router {
   const router = express.Router();
 
   router.get('/oauth/callback', async (req, res) => {
@@ -38,22 +79,39 @@ export function createOAuthCallbackRouter({ links, logger }: OAuthCallbackRouter
       'X-Content-Type-Options': 'nosniff',
     });
     res.type('html');
+    const state = queryString(req.query.state);
+    let sessionHash: string | null = null;
+    let flow: FlowPeek | null = null;
     try {
+      sessionHash = returnToConsole === undefined ? null : await returnToConsole.sessionHashOf(req);
+      flow = await links.peekFlow(state);
       const result = await links.completeCallback({
-        state: queryString(req.query.state),
+        state,
         code: queryString(req.query.code),
         error: queryString(req.query.error),
         errorDescription: queryString(req.query.error_description),
+        sessionHash,
       });
-      res.status(200).send(renderLinkReady(result.link, result.created));
-    } catch (error) {
-      if (isBridgeError(error) && (error.kind === 'bad_input' || error.kind === 'retryable')) {
-        const status = error.kind === 'retryable' ? 503 : error.httpStatus === 409 ? 409 : 400;
-        res.status(status).send(renderLinkFailed(error.code, linkErrorText(error.code), salesforceSaid(error.details)));
+      if (returnToConsole !== undefined && sessionHash !== null && result.initiator?.sessionHash === sessionHash) {
+        res.redirect(303, consoleSuccessPath(returnToConsole.basePath, result));
         return;
       }
-      logger.error({ err: error }, 'oauth callback failed');
-      res.status(500).send(renderLinkFailed('internal_error', linkErrorText('internal_error'), null));
+      if (result.kind === 'pending_link') {
+        res.status(200).send(renderPendingLinkReady(result.pendingLink));
+        return;
+      }
+      res.status(200).send(renderLinkReady(result.link, result.created));
+    } catch (error) {
+      const known = isBridgeError(error) && (error.kind === 'bad_input' || error.kind === 'retryable');
+      if (!known) logger.error({ err: error }, 'oauth callback failed');
+      const code = known ? error.code : 'internal_error';
+      const said = known ? salesforceSaid(error.details) : null;
+      if (returnToConsole !== undefined && sessionHash !== null) {
+        res.redirect(303, consoleFailurePath(returnToConsole.basePath, flow, code, said));
+        return;
+      }
+      const status = !known ? 500 : error.kind === 'retryable' ? 503 : error.httpStatus === 409 ? 409 : 400;
+      res.status(status).send(renderLinkFailed(code, linkErrorText(code), said));
     }
   });
 

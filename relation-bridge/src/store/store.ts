@@ -12,6 +12,7 @@ import type {
   SalesforceAuth,
   StoredAction,
 } from '../core/types';
+import type { ConsoleStore } from './console-store';
 
 /** The result of classifying one `received` action. */
 export interface Classification {
@@ -168,6 +169,14 @@ export interface Store {
 
   /** Removes finished actions older than the retention horizon. */
   purgeFinishedBefore(cutoff: number): Promise<number>;
+  /**
+   * Removes failed and unmatched actions last changed before `cutoff` (the error log's
+   * retention). Held actions stay: they are waiting for a re-authentication, not finished.
+   */
+  purgeErrorLogBefore(cutoff: number): Promise<number>;
+
+  /** Accounts, sessions, inboxes, roles, audit, webhook secrets and pending links of the console. */
+  readonly console: ConsoleStore;
 
   close(): Promise<void>;
 }

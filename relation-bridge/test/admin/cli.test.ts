@@ -246,4 +246,80 @@ describe('relation-bridge CLI', () => {
     expect(actions.stdout).toContain('act_cli_1');
     expect(actions.stdout.split('\n')[0]).toMatch(/^OCCURRED\s+ACTION\s+INBOX/);
   });
+
+  it('users create-owner, the first-run step, creates a console owner and prints a password that signs in', async () => {
+    const run = await cli([
+      'users',
+      'create-owner',
+      '--email',
+      'First@Relation-Demo.example.jp',
+      '--name',
+      '大和 太郎',
+      ...connection(),
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Owner first@relation-demo.example.jp (大和 太郎) created.');
+    expect(run.stdout).toContain(`Sign in at ${baseUrl}/console`);
+    const password = /Password \(shown once; change it in the console under Account\): (\S+)/.exec(run.stdout)?.[1];
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const signIn = await fetch(`${baseUrl}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'first@relation-demo.example.jp', password }),
+    });
+    expect(signIn.status).toBe(200);
+
+    const again = await cli([
+      'users',
+      'create-owner',
+      '--email',
+      'first@relation-demo.example.jp',
+      '--name',
+      'x',
+      ...connection(),
+    ]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('email_taken');
+  });
+
+  it('users create-owner --password-stdin takes the password from standard input and prints none', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli.ts',
+        'users',
+        'create-owner',
+        '--email',
+        'second@relation-demo.example.jp',
+        '--name',
+        'Second',
+        '--password-stdin',
+        ...connection(),
+      ],
+      {
+        cwd: BRIDGE_ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    children.add(child);
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stdin.end('typed-password-123\n');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    children.delete(child);
+    expect(code).toBe(0);
+    expect(stdout).not.toContain('typed-password-123');
+    expect(stdout).not.toContain('Password');
+    const signIn = await fetch(`${baseUrl}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'second@relation-demo.example.jp', password: 'typed-password-123' }),
+    });
+    expect(signIn.status).toBe(200);
+  });
 });

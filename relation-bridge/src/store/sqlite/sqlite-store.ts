@@ -28,6 +28,7 @@ import {
   type NewSalesforceAuth,
   type Store,
 } from '../store';
+import { SqliteConsoleStore } from './console-store';
 import { migrate } from './migrate';
 import {
   toLink,
@@ -82,6 +83,8 @@ const ACTION_STATES: readonly ActionState[] = [
 /** Kept after the retention horizon: failed and unmatched actions wait for an admin's retry. */
 const PURGEABLE_STATES: readonly ActionState[] = ['synced', 'skipped'];
 const RETRYABLE_STATES: readonly ActionState[] = ['failed', 'held', 'unmatched'];
+/** Purged after the error log's retention; held actions are still waiting for a re-authentication. */
+const ERROR_LOG_PURGEABLE_STATES: readonly ActionState[] = ['failed', 'unmatched'];
 const MINUTE_MS = 60_000;
 /** API call buckets are kept a day beyond the rolling 24 h that budgets look at. */
 const API_CALL_HISTORY_MS = 48 * 60 * MINUTE_MS;
@@ -113,6 +116,7 @@ class SqliteStoreImpl implements SqliteStore {
   private scheduledFlush: NodeJS.Immediate | null = null;
   private readonly counters: SqliteStoreStats = { commits: 0, ingested: 0, largestGroup: 0 };
   private readonly sql: ReturnType<typeof prepareStatements>;
+  readonly console: SqliteConsoleStore;
   private readonly commitIngestGroup: (actions: NewAction[]) => IngestResult[];
 
   constructor(options: SqliteStoreOptions) {
@@ -135,6 +139,10 @@ class SqliteStoreImpl implements SqliteStore {
       throw error;
     }
     this.sql = prepareStatements(this.db);
+    this.console = new SqliteConsoleStore(this.db, this.secretBox, {
+      read: (work) => this.guard(work),
+      write: (work) => this.transaction(work),
+    });
     const ingestTransaction = this.db.transaction((actions: NewAction[]) =>
       actions.map((action) => this.ingestOne(action)),
     );
@@ -578,6 +586,20 @@ class SqliteStoreImpl implements SqliteStore {
       const deleted = this.transaction(
         () =>
           this.sql.purgeFinished.run({ cutoff, states: JSON.stringify(PURGEABLE_STATES), limit: PURGE_BATCH }).changes,
+      );
+      purged += deleted;
+      if (deleted < PURGE_BATCH) return purged;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  async purgeErrorLogBefore(cutoff: number): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      const deleted = this.transaction(
+        () =>
+          this.sql.purgeFinished.run({ cutoff, states: JSON.stringify(ERROR_LOG_PURGEABLE_STATES), limit: PURGE_BATCH })
+            .changes,
       );
       purged += deleted;
       if (deleted < PURGE_BATCH) return purged;

@@ -1,0 +1,157 @@
+import type { Router } from 'express';
+import { isOwner, requireInboxRole, requireOwner, roleOn } from '../auth/access';
+import { principalOf } from '../auth/http';
+import { BridgeError } from '../core/errors';
+import type { Link } from '../core/types';
+import type { LinksService } from '../links/service';
+import type { RegisteredInbox } from '../store/console-store';
+import type { Store } from '../store/store';
+import { auditQuery, memberBody, parseOrThrow, registerInboxBody, renameInboxBody } from './schemas';
+import { auditView } from './views';
+
+function param(value: string | string[] | undefined): string {
+  return Array.isArray(value) ? value.join('/') : (value ?? '');
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+function linkSummary(link: Link | undefined) {
+  return link === undefined ? null : { id: link.id, status: link.status, target: link.target, orgId: link.orgId };
+}
+
+export function inboxNotRegistered(inboxId: string): BridgeError {
+  return new BridgeError(
+    'bad_input',
+    `The inbox ${inboxId} is not registered: an owner registers it first (POST /inboxes).`,
+    { code: 'inbox_not_found', httpStatus: 404, details: { inboxId } },
+  );
+}
+
+/** Registered inboxes, who holds which role on them, and each inbox's link audit log. */
+export function registerInboxRoutes(
+  router: Router,
+  { links, store, now }: { links: LinksService; store: Store; now: () => number },
+): void {
+  const inboxView = (inbox: RegisteredInbox, role: string | null, link: Link | undefined) => ({
+    inboxId: inbox.inboxId,
+    name: inbox.name,
+    registeredAt: iso(inbox.registeredAt),
+    role,
+    link: linkSummary(link),
+  });
+
+  router.get('/inboxes', async (_req, res) => {
+    const principal = principalOf(res);
+    const registered = await store.console.listInboxes();
+    const linkOf = new Map((await links.listLinks()).map((link) => [link.inboxId, link]));
+    const visible = registered.filter((inbox) => roleOn(principal, inbox.inboxId) !== null);
+    const known = new Set(registered.map((inbox) => inbox.inboxId));
+    const unregistered = isOwner(principal)
+      ? (await store.console.listSeenInboxes())
+          .filter((seen) => !known.has(seen.inboxId))
+          .map((seen) => ({
+            inboxId: seen.inboxId,
+            inboxName: seen.inboxName,
+            actions: seen.actions,
+            lastSeenAt: iso(seen.lastSeenAt),
+            link: linkSummary(linkOf.get(seen.inboxId)),
+          }))
+      : [];
+    res.json({
+      inboxes: visible.map((inbox) => inboxView(inbox, roleOn(principal, inbox.inboxId), linkOf.get(inbox.inboxId))),
+      unregistered,
+    });
+  });
+
+  router.post('/inboxes', async (req, res) => {
+    const principal = principalOf(res);
+    requireOwner(principal);
+    const body = parseOrThrow(registerInboxBody, req.body, 'body');
+    const inbox = await store.console.registerInbox({
+      inboxId: body.inboxId,
+      name: body.name,
+      registeredBy: principal.kind === 'user' ? principal.user.id : null,
+      now: now(),
+    });
+    res.status(201).json(
+      inboxView(
+        inbox,
+        'owner',
+        (await links.listLinks()).find((l) => l.inboxId === inbox.inboxId),
+      ),
+    );
+  });
+
+  router.get('/inboxes/:inboxId', async (req, res) => {
+    const principal = principalOf(res);
+    const inboxId = param(req.params.inboxId);
+    const role = requireInboxRole(principal, inboxId, 'member');
+    const inbox = await store.console.getInbox(inboxId);
+    if (inbox === null) throw inboxNotRegistered(inboxId);
+    res.json(inboxView(inbox, role, (await store.getLinkForInbox(inboxId)) ?? undefined));
+  });
+
+  router.patch('/inboxes/:inboxId', async (req, res) => {
+    requireOwner(principalOf(res));
+    const body = parseOrThrow(renameInboxBody, req.body, 'body');
+    const inboxId = param(req.params.inboxId);
+    const inbox = await store.console.renameInbox(inboxId, body.name);
+    res.json(inboxView(inbox, 'owner', (await store.getLinkForInbox(inboxId)) ?? undefined));
+  });
+
+  router.delete('/inboxes/:inboxId', async (req, res) => {
+    requireOwner(principalOf(res));
+    await store.console.unregisterInbox(param(req.params.inboxId));
+    res.status(204).end();
+  });
+
+  router.get('/inboxes/:inboxId/members', async (req, res) => {
+    const inboxId = param(req.params.inboxId);
+    requireInboxRole(principalOf(res), inboxId, 'member');
+    const users = new Map((await store.console.listUsers()).map((user) => [user.id, user]));
+    const members = (await store.console.listInboxMembers(inboxId)).map((membership) => {
+      const user = users.get(membership.userId);
+      return {
+        userId: membership.userId,
+        email: user?.email ?? null,
+        name: user?.name ?? null,
+        role: membership.role,
+        grantedAt: iso(membership.grantedAt),
+      };
+    });
+    res.json({ members });
+  });
+
+  router.put('/inboxes/:inboxId/members/:userId', async (req, res) => {
+    requireOwner(principalOf(res));
+    const body = parseOrThrow(memberBody, req.body, 'body');
+    const inboxId = param(req.params.inboxId);
+    const userId = param(req.params.userId);
+    if ((await store.console.getInbox(inboxId)) === null) throw inboxNotRegistered(inboxId);
+    const user = await store.console.getUser(userId);
+    if (user === null) {
+      throw new BridgeError('bad_input', `No console user has the id "${userId}".`, {
+        code: 'user_not_found',
+        httpStatus: 404,
+      });
+    }
+    const grantedAt = now();
+    await store.console.setInboxRole(inboxId, userId, body.role, grantedAt);
+    res.json({ userId, email: user.email, name: user.name, role: body.role, grantedAt: iso(grantedAt) });
+  });
+
+  router.delete('/inboxes/:inboxId/members/:userId', async (req, res) => {
+    requireOwner(principalOf(res));
+    await store.console.setInboxRole(param(req.params.inboxId), param(req.params.userId), null, now());
+    res.status(204).end();
+  });
+
+  router.get('/inboxes/:inboxId/audit', async (req, res) => {
+    const inboxId = param(req.params.inboxId);
+    requireInboxRole(principalOf(res), inboxId, 'member');
+    const query = parseOrThrow(auditQuery, req.query, 'query');
+    res.json({ entries: (await links.listAudit(inboxId, query.limit)).map(auditView) });
+  });
+}
