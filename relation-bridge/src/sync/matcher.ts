@@ -41,17 +41,6 @@ interface Prepared {
   tiers: Tier[];
 }
 
-export interface MatchOptions {
-  /** The caller's lookups that share the first round's composite calls (e.g. operators, policies). */
-  firstRound?: Lookup[];
-  /**
-   * Called once the first round is applied, when its lookups may have changed what each
-   * request is to match (e.g. a policy read in that round): a new target, or null to leave
-   * the request out of the result. May add lookups to the last round.
-   */
-  afterFirstRound?: () => { retarget?: (request: MatchRequest) => LinkTarget | null; lastRound?: Lookup[] };
-}
-
 /**
  * Matches customers to Contacts and Leads for a whole batch at once: emails through SOQL
  * `IN` lists, phones through SOSL `IN PHONE FIELDS` confirmed client-side, with a bounded
@@ -72,37 +61,27 @@ export class CustomerMatcher {
 
   /**
    * Runs the batch in up to three query rounds: Contacts by email (together with the
-   * caller's first-round lookups), then phones, then the emails still needed — Leads, and
-   * Contacts of requests retargeted after the first round — with the caller's last-round
-   * lookups. Each round covers only requests the earlier rounds left undecided, and only
-   * identifiers missing from the cache.
+   * caller's extra lookups, e.g. owners), then phones, then Leads by email — each round
+   * only for requests the earlier rounds left undecided, and only for identifiers missing
+   * from the cache.
    */
   async matchAll(
     api: SalesforceApi,
     requests: MatchRequest[],
-    options: MatchOptions = {},
+    extraLookups: Lookup[] = [],
   ): Promise<Map<string, MatchOutcome>> {
     this.known = new Map();
-    let prepared = requests.map((request) => this.prepare(request, request.target));
+    const prepared = requests.map((request) => this.prepare(request));
     const query = (q: string[]) => api.queryManySettled(q);
 
-    const firstRound = [
+    await runLookups(query, [
       this.emailLookup('Contact', this.needing(prepared, 'contact_by_email')),
       this.emailLookup(
         'Lead',
         this.needing(prepared, 'lead_by_email').filter((p) => p.tiers[0] === 'lead_by_email'),
       ),
-    ];
-    await runLookups(query, [...firstRound, ...(options.firstRound ?? [])]);
-
-    const after = options.afterFirstRound?.() ?? {};
-    const retarget = after.retarget;
-    if (retarget !== undefined) {
-      prepared = prepared.flatMap((p) => {
-        const target = retarget(p.request);
-        return target === null ? [] : [this.prepare(p.request, target)];
-      });
-    }
+      ...extraLookups,
+    ]);
 
     const phoneRequests = prepared.filter((p) => {
       const phoneTier = p.tiers.find((tier) => tier.endsWith('_by_phone'));
@@ -110,11 +89,7 @@ export class CustomerMatcher {
     });
     await runLookups((q) => api.searchMany(q), [this.phoneLookup(phoneRequests)]);
 
-    await runLookups(query, [
-      this.emailLookup('Contact', this.needing(prepared, 'contact_by_email')),
-      this.emailLookup('Lead', this.needing(prepared, 'lead_by_email')),
-      ...(after.lastRound ?? []),
-    ]);
+    await runLookups(query, [this.emailLookup('Lead', this.needing(prepared, 'lead_by_email'))]);
 
     return new Map(prepared.map((p) => [p.request.actionId, this.decide(p)]));
   }
@@ -124,10 +99,10 @@ export class CustomerMatcher {
     this.cache.deleteWhere((key, found) => key.startsWith(`${this.orgId}|`) && found.some((c) => c.id === recordId));
   }
 
-  private prepare(request: MatchRequest, target: LinkTarget): Prepared {
+  private prepare(request: MatchRequest): Prepared {
     const emails = [...new Set(request.emails.map(normalizeEmail).filter((e): e is string => e !== null))];
     const phones = [...new Set(request.phones.map(normalizePhone).filter((p): p is string => p !== null))];
-    return { request, emails, phones, tiers: TIERS_BY_TARGET[target] };
+    return { request, emails, phones, tiers: TIERS_BY_TARGET[request.target] };
   }
 
   /** Requests that use an email tier and that no earlier tier has decided. */

@@ -195,8 +195,9 @@ export class OrgPipeline {
       }
       const api = sessions.clientFor(auth);
       const query = (queries: string[]) => api.queryManySettled(queries);
-      // The org's link policies, when not read lately, ride along with the first query round.
-      let policyRead: Lookup | null = policies.isFresh(this.orgId) ? null : policies.lookupFor(this.orgId);
+      // The org's link policies decide what each action is matched against, so a stale read is
+      // renewed first (sharing its call with the look-up of uncertain sends, when there is one).
+      let policyRead: Lookup[] = policies.isFresh(this.orgId) ? [] : [policies.lookupFor(this.orgId)];
 
       let toSend = actions;
       const uncertain = actions.filter((a) => a.writeAttemptedAt !== null);
@@ -207,9 +208,9 @@ export class OrgPipeline {
             uncertain.map((a) => a.actionId),
             existing,
           ),
-          ...(policyRead === null ? [] : [policyRead]),
+          ...policyRead,
         ]);
-        policyRead = null;
+        policyRead = [];
         for (const [actionId, eventId] of existing) {
           decided.set(actionId, {
             actionId,
@@ -224,40 +225,23 @@ export class OrgPipeline {
       }
       if (toSend.length === 0) return { outcomes: [...decided.values()], pausedUntil: null, reauthLinks: [] };
 
+      await runLookups(query, policyRead);
       const effective = (action: StoredAction): EffectiveLink =>
         applyPolicy(links.get(action.linkId ?? '') as Link, policies.current(this.orgId));
-      const byId = new Map(toSend.map((a) => [a.actionId, a]));
-      const policyKnown = policyRead === null;
-      const ownerCheck = policyKnown ? policies.ownerCheckFor(this.orgId) : null;
+      const ownerCheck = policies.ownerCheckFor(this.orgId);
       const ownerLookup = this.owners.lookupFor(toSend.map((a) => a.payload.action.operator?.email));
       const matches = await this.matcher.matchAll(
         api,
-        // With the policy known, an inbox it switched off is not even matched.
+        // An inbox the policy switched off is not even matched.
         toSend
-          .filter((a) => !policyKnown || effective(a).active)
+          .filter((a) => effective(a).active)
           .map((a) => ({
             actionId: a.actionId,
-            target: policyKnown ? effective(a).target : (links.get(a.linkId ?? '') as Link).target,
+            target: effective(a).target,
             emails: a.payload.customer.emails ?? [],
             phones: [...(a.payload.customer.phones ?? []), a.payload.action.call?.phone ?? ''].filter((p) => p !== ''),
           })),
-        {
-          firstRound: [
-            ownerLookup,
-            ...(policyRead === null ? [] : [policyRead]),
-            ...(ownerCheck === null ? [] : [ownerCheck]),
-          ],
-          afterFirstRound: () => {
-            const lateOwnerCheck = policyKnown ? null : policies.ownerCheckFor(this.orgId);
-            return {
-              retarget: (request) => {
-                const settings = effective(byId.get(request.actionId) as StoredAction);
-                return settings.active ? settings.target : null;
-              },
-              lastRound: lateOwnerCheck === null ? [] : [lateOwnerCheck],
-            };
-          },
-        },
+        [ownerLookup, ...(ownerCheck === null ? [] : [ownerCheck])],
       );
 
       const sending: Array<{
