@@ -878,11 +878,7 @@ export class LinksService {
     actor: Actor,
     initiator: OAuthInitiator | null,
   ): Promise<CallbackResult> {
-    const conflict = await this.store.getLinkForInbox(pending.inboxId);
-    if (conflict !== null) {
-      await this.revokeQuietly(pending.loginUrl, tokens.refreshToken);
-      throw linkError('link_exists', 409, { inboxId: pending.inboxId, linkId: conflict.id, status: conflict.status });
-    }
+    await this.refuseIfInboxLinked(pending, tokens);
     const now = this.now();
     const auth = await this.saveAuth(pending, tokens, identity, now);
     const link = await this.attachLink(
@@ -972,6 +968,14 @@ export class LinksService {
     return { kind: 'link', link, created: false, purpose: 'reauth', resumedActions, initiator };
   }
 
+  /** One link per inbox: a grant that arrives for an inbox linked meanwhile is revoked, not kept. */
+  private async refuseIfInboxLinked(pending: OAuthPending, tokens: Grant): Promise<void> {
+    const conflict = await this.store.getLinkForInbox(pending.inboxId);
+    if (conflict === null) return;
+    await this.revokeQuietly(pending.loginUrl, tokens.refreshToken);
+    throw linkError('link_exists', 409, { inboxId: pending.inboxId, linkId: conflict.id, status: conflict.status });
+  }
+
   /** The wizard's callback: the grant is verified and kept, encrypted, until the admin chooses the target. */
   private async keepPendingLink(
     pending: OAuthPending,
@@ -980,11 +984,7 @@ export class LinksService {
     actor: Actor,
     initiator: OAuthInitiator | null,
   ): Promise<CallbackResult> {
-    const conflict = await this.store.getLinkForInbox(pending.inboxId);
-    if (conflict !== null) {
-      await this.revokeQuietly(pending.loginUrl, tokens.refreshToken);
-      throw linkError('link_exists', 409, { inboxId: pending.inboxId, linkId: conflict.id, status: conflict.status });
-    }
+    await this.refuseIfInboxLinked(pending, tokens);
     const now = this.now();
     const pendingLink = await this.store.console.savePendingLink({
       inboxId: pending.inboxId,
