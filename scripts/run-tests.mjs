@@ -25,7 +25,7 @@ if (jestArgs.length === 0) {
   check('typecheck (bridge)', 'npx', ['tsc', '-p', 'relation-bridge', '--noEmit']);
   check('format (prettier)', 'npx', ['prettier', '--check', '--log-level', 'warn', '.']);
   check('LWC build (generated Apex and label types, strict tsc, compile)', 'node', ['scripts/lwc-build.mjs']);
-  check('lint (ESLint, LWC)', 'npx', ['eslint', '.']);
+  check('lint (ESLint: bridge and components)', 'npx', ['eslint', '.']);
   check('metadata XML well-formed', 'node', ['scripts/check-package.mjs', 'xml']);
   check('-meta.xml beside every Apex class', 'node', ['scripts/check-package.mjs', 'meta']);
   check('Japanese translations', 'node', ['scripts/check-package.mjs', 'translations']);
