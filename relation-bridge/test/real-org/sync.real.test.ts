@@ -22,7 +22,7 @@ const configured = instanceUrl !== undefined && instanceUrl !== '' && accessToke
 
 if (!configured) {
   process.stdout.write(
-    'skipped: no real org configured (set SF_REAL_INSTANCE_URL/SF_REAL_ACCESS_TOKEN, see scripts/scratch-org…, which exports them)\n',
+    'skipped: no real org configured (set SF_REAL_INSTANCE_URL/SF_REAL_ACCESS_TOKEN, npm run scratch-org exports them from a scratch org)\n',
   );
 }
 
