@@ -125,7 +125,7 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  app.set('trust proxy', config.BRIDGE_TRUST_PROXY);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

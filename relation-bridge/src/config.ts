@@ -31,6 +31,19 @@ const schema = z.object({
   BRIDGE_ENCRYPTION_KEY: z.string().optional(),
   /** Bearer token for the JSON admin API. */
   BRIDGE_ADMIN_TOKEN: z.string().min(16).optional(),
+  /**
+   * Which proxies in front of the bridge to believe about the client's address (sign-in
+   * throttling is per address): `false` (none), a hop count, or addresses/subnets/`loopback`.
+   */
+  BRIDGE_TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((value): boolean | number | string => {
+      const trimmed = value.trim();
+      if (trimmed === 'false' || trimmed === '') return false;
+      if (/^\d+$/.test(trimmed)) return Number(trimmed);
+      return trimmed;
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   WEBHOOK_SECRETS: list([]),
