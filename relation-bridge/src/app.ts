@@ -126,8 +126,15 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.BRIDGE_TRUST_PROXY);
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+  // Readiness for load balancers and orchestrators: ready only while the store answers.
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await store.ping();
+      res.json({ status: 'ok' });
+    } catch (error) {
+      logger.error({ err: error }, 'health check: the store does not answer');
+      res.status(503).json({ status: 'unavailable' });
+    }
   });
   app.use(
     createIntakeRouter({

@@ -178,5 +178,8 @@ export interface Store {
   /** Accounts, sessions, inboxes, roles, audit, webhook secrets and pending links of the console. */
   readonly console: ConsoleStore;
 
+  /** A cheap round trip to the database, for readiness checks; throws when it is unusable. */
+  ping(): Promise<void>;
+
   close(): Promise<void>;
 }

@@ -607,6 +607,10 @@ class SqliteStoreImpl implements SqliteStore {
     }
   }
 
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.flushIngests();
