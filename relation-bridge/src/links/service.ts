@@ -16,7 +16,7 @@ import type { OAuthClient } from '../salesforce/oauth-client';
 import { SalesforceRestClient } from '../salesforce/rest-client';
 import type { Identity, SalesforceApi, SObjectRecord, TokenResponse } from '../salesforce/types';
 import type { Actor, LinkAuditEntry, OAuthFlowMode, OAuthInitiator, PendingLink } from '../store/console-store';
-import { LinkConflictError, type NewLink, type Store } from '../store/store';
+import { LinkConflictError, type NewLink, type NewSalesforceAuth, type Store } from '../store/store';
 import { type CustomHostPolicy, isLoopbackHost, type LoginUrls, resolveLoginUrl } from './login-host';
 import { linkErrorText } from './messages';
 import { isUserId, sameSalesforceId } from './salesforce-ids';
@@ -970,10 +970,12 @@ export class LinksService {
 
   /** One link per inbox: a grant that arrives for an inbox linked meanwhile is revoked, not kept. */
   private async refuseIfInboxLinked(pending: OAuthPending, tokens: Grant): Promise<void> {
-    const conflict = await this.store.getLinkForInbox(pending.inboxId);
-    if (conflict === null) return;
-    await this.revokeQuietly(pending.loginUrl, tokens.refreshToken);
-    throw linkError('link_exists', 409, { inboxId: pending.inboxId, linkId: conflict.id, status: conflict.status });
+    try {
+      await this.refuseSecondLink(pending.inboxId);
+    } catch (error) {
+      await this.revokeQuietly(pending.loginUrl, tokens.refreshToken);
+      throw error;
+    }
   }
 
   /** The wizard's callback: the grant is verified and kept, encrypted, until the admin chooses the target. */
@@ -989,17 +991,7 @@ export class LinksService {
     const pendingLink = await this.store.console.savePendingLink({
       inboxId: pending.inboxId,
       inboxName: pending.inboxName,
-      orgId: identity.organizationId,
-      userId: identity.userId,
-      username: identity.username,
-      displayName: identity.displayName,
-      instanceUrl: tokens.instanceUrl,
-      loginUrl: pending.loginUrl,
-      environment: pending.environment,
-      accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken,
-      scope: tokens.scope,
-      issuedAt: tokens.issuedAt,
+      ...authFields(pending, tokens, identity),
       createdBy: actor,
       createdAt: now,
       expiresAt: now + this.pendingLinkTtlMs,
@@ -1035,22 +1027,7 @@ export class LinksService {
   }
 
   private saveAuth(pending: OAuthPending, tokens: Grant, identity: Identity, now: number): Promise<SalesforceAuth> {
-    return this.store.saveAuth(
-      {
-        orgId: identity.organizationId,
-        userId: identity.userId,
-        username: identity.username,
-        displayName: identity.displayName,
-        instanceUrl: tokens.instanceUrl,
-        loginUrl: pending.loginUrl,
-        environment: pending.environment,
-        accessToken: tokens.accessToken,
-        refreshToken: tokens.refreshToken,
-        scope: tokens.scope,
-        issuedAt: tokens.issuedAt,
-      },
-      now,
-    );
+    return this.store.saveAuth(authFields(pending, tokens, identity), now);
   }
 
   /** Sets links of the authorisation that wait for re-authentication active again and resumes their held actions. */
@@ -1094,4 +1071,25 @@ export class LinksService {
       throw new BridgeError('permanent', `The authorisation of link ${link.id} is missing.`, { code: 'auth_missing' });
     return auth;
   }
+}
+
+/** What a fresh grant tells about the authorisation, as the store keeps it. */
+function authFields(
+  pending: OAuthPending,
+  tokens: Grant,
+  identity: Identity,
+): NewSalesforceAuth & { accessToken: string } {
+  return {
+    orgId: identity.organizationId,
+    userId: identity.userId,
+    username: identity.username,
+    displayName: identity.displayName,
+    instanceUrl: tokens.instanceUrl,
+    loginUrl: pending.loginUrl,
+    environment: pending.environment,
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    scope: tokens.scope,
+    issuedAt: tokens.issuedAt,
+  };
 }
