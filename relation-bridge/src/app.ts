@@ -83,7 +83,6 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
       language: config.SF_EVENT_LANGUAGE,
       matchCacheSize: config.MATCH_CACHE_SIZE,
       matchCacheTtlMs: config.MATCH_CACHE_TTL_MS,
-      retentionDays: config.RETENTION_DAYS,
       policyCacheMs: config.SF_POLICY_CACHE_MS,
       healthIntervalMs: config.SF_HEALTH_INTERVAL_MS,
     },

@@ -8,13 +8,15 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface HousekeepingReport {
   pendingLinksRevoked: number;
+  finishedPurged: number;
   errorLogPurged: number;
 }
 
 /**
  * The console's periodic chores: end expired sessions and stale sign-in counters, revoke
- * pending links abandoned before 完了 (so no authorisation lingers half-made), purge failed
- * and unmatched actions older than RETENTION_DAYS from the error log, and re-read the
+ * pending links abandoned before 完了 (so no authorisation lingers half-made), purge actions
+ * older than RETENTION_DAYS (finished ones, and failed and unmatched ones from the error
+ * log; held ones wait for their re-authentication), and re-read the
  * webhook secrets (another bridge instance may have changed them).
  */
 export class ConsoleHousekeeping {
@@ -39,9 +41,13 @@ export class ConsoleHousekeeping {
     await accounts.sweep();
     await webhookSecrets.load();
     const pendingLinksRevoked = await links.sweepExpiredPendingLinks();
-    const errorLogPurged = await store.purgeErrorLogBefore(now - retentionDays * DAY_MS);
-    if (errorLogPurged > 0) logger.info({ errorLogPurged, retentionDays }, 'old error log entries removed');
-    return { pendingLinksRevoked, errorLogPurged };
+    const cutoff = now - retentionDays * DAY_MS;
+    const finishedPurged = await store.purgeFinishedBefore(cutoff);
+    const errorLogPurged = await store.purgeErrorLogBefore(cutoff);
+    if (finishedPurged + errorLogPurged > 0) {
+      logger.info({ finishedPurged, errorLogPurged, retentionDays }, 'actions older than the retention removed');
+    }
+    return { pendingLinksRevoked, finishedPurged, errorLogPurged };
   }
 
   start(everyMs: number): void {

@@ -17,7 +17,6 @@ export interface EngineSettings extends PipelineSettings {
   lingerMs: number;
   matchCacheSize: number;
   matchCacheTtlMs: number;
-  retentionDays: number;
   /** How long the link policies read from an org are trusted. */
   policyCacheMs: number;
   /** At most one sync health upsert per org in this time. */
@@ -25,7 +24,6 @@ export interface EngineSettings extends PipelineSettings {
 }
 
 const CLASSIFY_PAGE = 1000;
-const PURGE_EVERY_MS = 60 * 60 * 1000;
 
 /**
  * Runs the sync: classifies received actions, then drives one pipeline per Salesforce org
@@ -48,7 +46,6 @@ export class SyncEngine {
   private running: Promise<void> | null = null;
   private rerun = false;
   private stopped = true;
-  private lastPurgeAt = 0;
 
   constructor(
     private readonly deps: {
@@ -179,7 +176,6 @@ export class SyncEngine {
     await this.policyHolds.release();
     const orgIds = await this.deps.store.listOrgsWithDueActions(this.now());
     const results = await Promise.all(orgIds.map((orgId) => this.pipeline(orgId).drain()));
-    await this.purgeIfDue();
     return results.flat();
   }
 
@@ -219,13 +215,5 @@ export class SyncEngine {
       await store.applyClassifications(classifications, this.now());
       if (received.length < CLASSIFY_PAGE) return;
     }
-  }
-
-  private async purgeIfDue(): Promise<void> {
-    const at = this.now();
-    if (at - this.lastPurgeAt < PURGE_EVERY_MS) return;
-    this.lastPurgeAt = at;
-    const removed = await this.deps.store.purgeFinishedBefore(at - this.deps.settings.retentionDays * 86_400_000);
-    if (removed > 0) this.deps.logger.info({ removed }, 'old finished actions removed');
   }
 }

@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe('error log retention', () => {
-  it('purges failed and unmatched actions older than RETENTION_DAYS, not younger ones, and keeps held ones', async () => {
+  it('purges synced, failed and unmatched actions older than RETENTION_DAYS, not younger ones, and keeps held ones', async () => {
     const link = await harness.linkInbox({ inboxId: '12', target: 'contact' });
     const contact = harness.seeded.contacts[0]?.email as string;
     const removeRule = harness.org.addValidationRule({
@@ -30,11 +30,13 @@ describe('error log retention', () => {
     });
     const unmatched = actionPayload({ inboxId: '12', emails: ['nobody@unknown.example.jp'] });
     const failed = actionPayload({ inboxId: '12', emails: [contact], title: '登録不可の件' });
-    for (const payload of [unmatched, failed]) await sendWebhook(harness.baseUrl, payload);
+    const synced = actionPayload({ inboxId: '12', emails: [contact], title: 'お見積り' });
+    for (const payload of [unmatched, failed, synced]) await sendWebhook(harness.baseUrl, payload);
     await harness.bridge.engine.runUntilIdle();
     removeRule();
     expect((await harness.bridge.store.getAction(unmatched.action.id))?.state).toBe('unmatched');
     expect((await harness.bridge.store.getAction(failed.action.id))?.state).toBe('failed');
+    expect((await harness.bridge.store.getAction(synced.action.id))?.state).toBe('synced');
 
     harness.org.revokeRefreshTokens();
     harness.org.expireAccessTokens();
@@ -45,10 +47,11 @@ describe('error log retention', () => {
     expect((await harness.admin('GET', '/actions?inboxId=12')).body.retentionDays).toBe(30);
 
     offset = 29 * DAY;
-    expect((await harness.bridge.housekeeping.runOnce()).errorLogPurged).toBe(0);
+    expect(await harness.bridge.housekeeping.runOnce()).toMatchObject({ finishedPurged: 0, errorLogPurged: 0 });
     expect(await harness.bridge.store.getAction(unmatched.action.id)).not.toBeNull();
     offset = 31 * DAY;
-    expect((await harness.bridge.housekeeping.runOnce()).errorLogPurged).toBe(2);
+    expect(await harness.bridge.housekeeping.runOnce()).toMatchObject({ finishedPurged: 1, errorLogPurged: 2 });
+    expect(await harness.bridge.store.getAction(synced.action.id)).toBeNull();
     expect(await harness.bridge.store.getAction(unmatched.action.id)).toBeNull();
     expect(await harness.bridge.store.getAction(failed.action.id)).toBeNull();
     expect((await harness.bridge.store.getAction(held.action.id))?.state).toBe('held');
