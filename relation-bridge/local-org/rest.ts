@@ -48,12 +48,16 @@ const MAX_COMPOSITE_SUBREQUESTS = 25;
 const MAX_COMPOSITE_QUERY_LIKE = 5;
 const MAX_GRAPHS = 75;
 const MAX_GRAPH_NODES = 500;
+const MAX_GRAPH_NODE_TYPES = 15;
+const MAX_GRAPH_FAILURES = 14;
+
 const DEFAULT_BATCH_SIZE = 2000;
 const MIN_BATCH_SIZE = 200;
 const MAX_OPEN_CURSORS = 200;
 
 const ROLLED_BACK = 'Record rolled back because not all records were valid and the request was using AllOrNone header';
 const HALTED = 'The transaction was rolled back since another operation in the same transaction failed.';
+const GRAPHS_HALTED = `Processing halted: more than ${MAX_GRAPH_FAILURES} graphs of this request failed.`;
 
 export function handleRest(ctx: RestContext, request: RestRequest): RestResult {
   try {
@@ -666,17 +670,60 @@ interface SubrequestOutput {
   referenceId: string;
 }
 
-const QUERY_LIKE = /^\/services\/data\/v\d+\.\d\/(query|queryAll|search|composite\/sobjects)(\/|\?|$)/;
+/**
+ * What a composite subrequest addresses. Composite accepts sObject resources, Query and
+ * QueryAll (their next pages too) and sObject Collections (v43.0 and later, so every version
+ * served here); Composite Graph only sObject resources. Anything else (Search, Limits, a
+ * nested composite…) is refused, the whole request with it.
+ */
+type CompositeResource = 'sobject' | 'query' | 'collection';
+
+const SUBREQUEST_URL = /^\/services\/data\/v(\d+\.\d)(\/[^?]*)?(\?.*)?$/;
+
+function compositeResource(url: string): { kind: CompositeResource | null; version: string; object: string | null } {
+  const match = SUBREQUEST_URL.exec(url);
+  if (match === null) return { kind: null, version: '', object: null };
+  const version = match[1] as string;
+  const segments = (match[2] ?? '').split('/').filter((segment) => segment !== '');
+  const [first, second, third] = segments;
+  if (first === 'sobjects') return { kind: 'sobject', version, object: second?.toLowerCase() ?? null };
+  if (first === 'query' || first === 'queryAll') return { kind: 'query', version, object: null };
+  if (first === 'composite' && second === 'sobjects') {
+    return { kind: 'collection', version, object: third?.toLowerCase() ?? null };
+  }
+  return { kind: null, version, object: null };
+}
+
+function unsupportedSubrequest(input: SubrequestInput, where: string, accepted: string): SalesforceFault {
+  const path = input.url.split('?')[0] ?? input.url;
+  return new SalesforceFault(
+    400,
+    'INVALID_INPUT',
+    `The subrequest '${input.referenceId}' (${input.method} ${path}) is not supported in ${where}. ` +
+      `${where} accepts ${accepted}.`,
+  );
+}
 
 function composite(ctx: RestContext, request: RestRequest): RestResult {
   const body = requireRecordBody(request.body);
   const inputs = checkSubrequests(body.compositeRequest, MAX_COMPOSITE_SUBREQUESTS);
-  const queryLike = inputs.filter((input) => QUERY_LIKE.test(input.url)).length;
+  let queryLike = 0;
+  for (const input of inputs) {
+    const { kind } = compositeResource(input.url);
+    if (kind === null) {
+      throw unsupportedSubrequest(
+        input,
+        'a composite request',
+        'sObject resources, sObject Collections, Query and QueryAll',
+      );
+    }
+    if (kind !== 'sobject') queryLike += 1;
+  }
   if (queryLike > MAX_COMPOSITE_QUERY_LIKE) {
     throw new SalesforceFault(
       400,
       'INVALID_BATCH_REQUEST',
-      `A composite request can contain at most ${MAX_COMPOSITE_QUERY_LIKE} query, search and sObject Collections ` +
+      `A composite request can contain at most ${MAX_COMPOSITE_QUERY_LIKE} query and sObject Collections ` +
         `subrequests, found ${queryLike}`,
     );
   }
@@ -711,8 +758,35 @@ function compositeGraph(ctx: RestContext, request: RestRequest): RestResult {
       `A request can contain at most ${MAX_GRAPH_NODES} nodes in all graphs, found ${nodes}`,
     );
   }
+  const nodeTypes = new Set<string>();
+  for (const { inputs } of parsed) {
+    for (const input of inputs) {
+      const { kind, version, object } = compositeResource(input.url);
+      if (kind !== 'sobject' || object === null) {
+        throw unsupportedSubrequest(input, 'a composite graph', 'sObject resources only');
+      }
+      nodeTypes.add(`${version} ${input.method} ${object}`);
+    }
+  }
+  if (nodeTypes.size > MAX_GRAPH_NODE_TYPES) {
+    throw new SalesforceFault(
+      400,
+      'INVALID_BATCH_REQUEST',
+      `A request can contain at most ${MAX_GRAPH_NODE_TYPES} different nodes (API version, method and object), ` +
+        `found ${nodeTypes.size}`,
+    );
+  }
+  let failures = 0;
   const responses = parsed.map(({ graphId, inputs }) => {
+    if (failures > MAX_GRAPH_FAILURES) {
+      return {
+        graphId,
+        graphResponse: { compositeResponse: inputs.map((input) => halted(input.referenceId, GRAPHS_HALTED)) },
+        isSuccessful: false,
+      };
+    }
     const { outputs, failed } = runSubrequests(ctx, inputs, true);
+    if (failed) failures += 1;
     return { graphId, graphResponse: { compositeResponse: outputs }, isSuccessful: !failed };
   });
   return { status: 200, body: { graphs: responses } };
@@ -869,13 +943,6 @@ function runSubrequest(
   });
   if (match === null || !isSupportedVersion(match[1] as string)) return respond(errorResult(notFound()));
   const path = match[2] ?? '';
-  if (/^\/composite(\/graph)?\/?$/.test(path)) {
-    return respond(
-      errorResult(
-        new SalesforceFault(400, 'INVALID_BATCH_REQUEST', 'A composite request cannot contain a composite subrequest'),
-      ),
-    );
-  }
   const injected = ctx.faults.subrequestFailure({ method: input.method, path: parsed.pathname, orgId: ctx.org.orgId });
   if (injected !== null) return respond({ status: injected.status, body: injected.body });
   const headers = Object.fromEntries(

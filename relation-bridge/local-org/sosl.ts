@@ -40,9 +40,15 @@ export interface ParsedSearch {
   scope: SearchScope;
   returning: ReturningSpec[];
   limit: number;
+  /** A search query over 10,000 characters returns no rows at all. */
+  noRows: boolean;
 }
 
 export const MAX_SEARCH_ROWS = 2000;
+/** Beyond this many characters in FIND {…}, logical operators are dropped: every word is ORed. */
+export const MAX_SEARCH_QUERY_WITH_OPERATORS = 4000;
+/** Beyond this many characters in FIND {…}, the search returns no rows. */
+export const MAX_SEARCH_QUERY = 10_000;
 
 function malformed(message: string): SalesforceFault {
   return new SalesforceFault(400, 'MALFORMED_SEARCH', message);
@@ -54,9 +60,15 @@ export function parseSosl(statement: string, schema: Schema, now: number): Parse
   const open = find[0].length;
   const close = closingBrace(statement, open);
   if (close < 0) throw malformed('No search term found. The search term must be enclosed in braces.');
-  const expr = parseSearchExpr(statement.slice(open, close));
+  const searchQuery = statement.slice(open, close);
+  const expr =
+    searchQuery.length > MAX_SEARCH_QUERY_WITH_OPERATORS ? anyWordOf(searchQuery) : parseSearchExpr(searchQuery);
   try {
-    return { expr, ...parseSearchClauses(statement, close + 1, schema, now) };
+    return {
+      expr,
+      ...parseSearchClauses(statement, close + 1, schema, now),
+      noRows: searchQuery.length > MAX_SEARCH_QUERY,
+    };
   } catch (error) {
     if (error instanceof SalesforceFault && error.errorCode === 'MALFORMED_QUERY') {
       throw new SalesforceFault(400, 'MALFORMED_SEARCH', error.message);
@@ -173,6 +185,18 @@ function tokenizeSearch(text: string): SearchToken[] {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A long search query without its logical operators: any one of its words or phrases. */
+function anyWordOf(text: string): SearchExpr {
+  const items: SearchExpr[] = [];
+  for (const token of tokenizeSearch(text)) {
+    if (token.kind === '(' || token.kind === ')') continue;
+    const upper = token.kind === 'word' && token.word.wildcard === null ? token.word.text.toUpperCase() : '';
+    if (upper === 'AND' || upper === 'OR' || upper === 'NOT') continue;
+    items.push({ kind: 'term', words: [token.word], phrase: token.kind === 'phrase' });
+  }
+  return items.length === 1 ? (items[0] as SearchExpr) : { kind: 'or', items };
 }
 
 /** NOT binds tighter than AND, AND tighter than OR; adjacent words form one term. */
@@ -348,6 +372,7 @@ export interface SearchHit {
 /** Runs a parsed search over the records each RETURNING object offers (live and indexed). */
 export function runSearch(search: ParsedSearch, recordsOf: (object: ObjectDef) => StoredRecord[]): SearchHit[] {
   const hits: SearchHit[] = [];
+  if (search.noRows) return hits;
   for (const spec of search.returning) {
     const fields = fieldsInScope(spec.object, search.scope);
     if (fields.length === 0) continue;

@@ -1,4 +1,5 @@
 import { BridgeError } from '../core/errors';
+import { ProxyTunnelError } from './http';
 
 /**
  * Turns Salesforce's failures into BridgeError kinds. Pure functions: the same status and
@@ -140,8 +141,28 @@ export function classifyOAuthError(status: number, body: unknown, now: number = 
   return new BridgeError('permanent', `Salesforce's login service refused the request (${code})`, options);
 }
 
-/** A request that never got an HTTP answer: a timeout or a network failure. */
+/**
+ * A 3xx from Salesforce. The bridge follows no redirect (a bearer token or the client
+ * secret would go along); the org's address has changed (a new My Domain, say), and a new
+ * authorisation brings the current `instance_url`.
+ */
+export function redirectRefused(status: number, what: string): BridgeError {
+  return new BridgeError(
+    'needs_reauth',
+    `Salesforce answered ${what} with a redirect (${status}), which the bridge does not follow; authorise the link again`,
+    { code: 'REDIRECT_REFUSED', httpStatus: status },
+  );
+}
+
+/** A request that never got an HTTP answer: a timeout, a network failure or a proxy that refused the tunnel. */
 export function transportError(cause: unknown, what: string, timeoutMs: number): BridgeError {
+  if (cause instanceof ProxyTunnelError) {
+    return new BridgeError('retryable', `The proxy did not let the bridge through to Salesforce for ${what}`, {
+      code: 'PROXY_ERROR',
+      ...(cause.proxyStatus === null ? {} : { details: { proxyStatus: cause.proxyStatus } }),
+      cause,
+    });
+  }
   // DOMException is not always an Error instance across realms, so look at the name only.
   const nameOf = (value: unknown) =>
     value !== null && typeof value === 'object' && 'name' in value ? String((value as { name: unknown }).name) : '';

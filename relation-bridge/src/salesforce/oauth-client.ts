@@ -1,12 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { BridgeError } from '../core/errors';
-import { classifyOAuthError, transportError } from './errors';
+import { isLoopbackHost, isTrustedSalesforceUrl, localOrgOrigins } from './domains';
+import { classifyOAuthError, redirectRefused, transportError } from './errors';
+import { SalesforceHttp, type HttpResponse } from './http';
 import type { Identity, TokenResponse } from './types';
 
 /**
  * The OAuth 2.0 web-server flow with PKCE against a Salesforce login host (production,
  * sandbox or a My Domain): authorize URL, code exchange, refresh, revoke, identity.
  * Login hosts are passed per call because each link has its own.
+ *
+ * Nothing here follows a redirect (a 307 would re-send the client secret elsewhere), and a
+ * token response is accepted only when its `instance_url` and `id` are https URLs on
+ * Salesforce's domains (domains.ts), or on exactly the local org's configured origin.
  */
 
 export interface OAuthClientOptions {
@@ -16,6 +22,14 @@ export interface OAuthClientOptions {
   /** Space-separated or a list; `refresh_token` (or `offline_access`) is needed for a refresh token. */
   scopes: string | readonly string[];
   timeoutMs: number;
+  /** The HTTP transport (proxy settings), shared with the REST clients; a direct one when absent. */
+  http?: SalesforceHttp;
+  /**
+   * The configured login URLs (production, sandbox). Those on loopback are the local org,
+   * whose origin alone is then trusted besides Salesforce's domains. When absent, only the
+   * origin of the login URL of each call is, when that is on loopback.
+   */
+  loginUrls?: readonly string[];
 }
 
 export interface Pkce {
@@ -55,12 +69,19 @@ function issuedAtMs(value: unknown): number {
 }
 
 export class OAuthClient {
+  /** The transport, for the REST clients that work with this client's tokens. */
+  readonly http: SalesforceHttp;
   private readonly scope: string;
+  private readonly configuredLocalOrigins: string[] | null;
+  /** Without configured login URLs: the loopback origins of the login URLs this client has used. */
+  private readonly usedLocalOrigins = new Set<string>();
 
   constructor(private readonly options: OAuthClientOptions) {
     this.scope = (typeof options.scopes === 'string' ? options.scopes.split(/\s+/) : [...options.scopes])
       .filter((scope) => scope !== '')
       .join(' ');
+    this.http = options.http ?? new SalesforceHttp();
+    this.configuredLocalOrigins = options.loginUrls === undefined ? null : localOrgOrigins(options.loginUrls);
   }
 
   /** A fresh PKCE pair: a 43-character verifier and its S256 challenge. */
@@ -112,23 +133,27 @@ export class OAuthClient {
       token,
     });
     if (status === 200) return;
+    if (isRedirect(status)) throw redirectRefused(status, 'the token revocation');
     const error = classifyOAuthError(status, body);
     if (error.code === 'invalid_token') return;
     throw error;
   }
 
   async identity(identityUrl: string, accessToken: string): Promise<Identity> {
-    let response: Response;
-    let text: string;
+    if (!isTrustedSalesforceUrl(identityUrl, this.localOriginsFor(null))) throw untrusted('id');
+    let response: HttpResponse;
     try {
-      response = await fetch(identityUrl, {
+      response = await this.http.send({
+        method: 'GET',
+        url: identityUrl,
         headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        timeoutMs: this.options.timeoutMs,
       });
-      text = await response.text();
     } catch (error) {
       throw transportError(error, 'the identity request', this.options.timeoutMs);
     }
+    if (isRedirect(response.status)) throw redirectRefused(response.status, 'the identity request');
+    const text = response.text;
     const body = parseJson(text);
     if (response.status === 401 || response.status === 403) {
       throw new BridgeError(
@@ -140,7 +165,7 @@ export class OAuthClient {
         },
       );
     }
-    if (!response.ok) throw classifyOAuthError(response.status, body);
+    if (response.status !== 200) throw classifyOAuthError(response.status, body);
     if (body === null || typeof body !== 'object') throw malformed('identity');
     const record = body as Record<string, unknown>;
     const userId = stringField(record, 'user_id');
@@ -159,6 +184,7 @@ export class OAuthClient {
 
   private async tokenRequest(loginUrl: string, what: string, form: Record<string, string>): Promise<TokenResponse> {
     const { status, body } = await this.post(`${trimSlash(loginUrl)}/services/oauth2/token`, what, form);
+    if (isRedirect(status)) throw redirectRefused(status, what);
     if (status !== 200) throw classifyOAuthError(status, body);
     if (body === null || typeof body !== 'object') throw malformed('token');
     const record = body as Record<string, unknown>;
@@ -166,9 +192,21 @@ export class OAuthClient {
     const instanceUrl = stringField(record, 'instance_url');
     const identityUrl = stringField(record, 'id');
     if (accessToken === null || instanceUrl === null || identityUrl === null) throw malformed('token');
+    const refreshToken = stringField(record, 'refresh_token');
+    const localOrigins = this.localOriginsFor(loginUrl);
+    for (const [field, value] of [
+      ['instance_url', instanceUrl],
+      ['id', identityUrl],
+    ] as const) {
+      if (!isTrustedSalesforceUrl(value, localOrigins)) {
+        // Whatever answered was not the org we expect: the grant it made is not kept alive.
+        await this.revokeQuietly(loginUrl, refreshToken ?? accessToken);
+        throw untrusted(field);
+      }
+    }
     return {
       accessToken,
-      refreshToken: stringField(record, 'refresh_token'),
+      refreshToken,
       instanceUrl: trimSlash(instanceUrl),
       identityUrl,
       scope: stringField(record, 'scope') ?? '',
@@ -176,23 +214,63 @@ export class OAuthClient {
     };
   }
 
+  /**
+   * The loopback origins trusted besides Salesforce's domains: the configured local org's,
+   * or, without a configuration, those of the login URLs this client was given (on loopback).
+   */
+  private localOriginsFor(loginUrl: string | null): string[] {
+    if (this.configuredLocalOrigins !== null) return this.configuredLocalOrigins;
+    if (loginUrl !== null) {
+      try {
+        const url = new URL(loginUrl);
+        if (isLoopbackHost(url.hostname)) this.usedLocalOrigins.add(url.origin);
+      } catch {
+        // Not a URL: no origin to trust.
+      }
+    }
+    return [...this.usedLocalOrigins];
+  }
+
+  private async revokeQuietly(loginUrl: string, token: string): Promise<void> {
+    try {
+      await this.revoke(loginUrl, token);
+    } catch {
+      // Best effort: the refusal below is what matters.
+    }
+  }
+
   private async post(
     url: string,
     what: string,
     form: Record<string, string>,
   ): Promise<{ status: number; body: unknown }> {
+    let response: HttpResponse;
     try {
-      const response = await fetch(url, {
+      response = await this.http.send({
         method: 'POST',
+        url,
         headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
         body: new URLSearchParams(form).toString(),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        timeoutMs: this.options.timeoutMs,
       });
-      return { status: response.status, body: parseJson(await response.text()) };
     } catch (error) {
       throw transportError(error, what, this.options.timeoutMs);
     }
+    return { status: response.status, body: parseJson(response.text) };
   }
+}
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400;
+}
+
+function untrusted(field: 'instance_url' | 'id'): BridgeError {
+  return new BridgeError(
+    'needs_reauth',
+    `Salesforce's token response named an ${field} outside Salesforce's domains; the bridge does not use it. ` +
+      'Check the login URL of the link and authorise again',
+    { code: 'UNTRUSTED_TOKEN_RESPONSE', details: { field } },
+  );
 }
 
 function malformed(what: string): BridgeError {

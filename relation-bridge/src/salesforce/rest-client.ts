@@ -1,5 +1,6 @@
 import { BridgeError } from '../core/errors';
-import { classifySalesforceError, parseErrorBody, transportError } from './errors';
+import { classifySalesforceError, parseErrorBody, redirectRefused, transportError } from './errors';
+import { SalesforceHttp, type HttpResponse } from './http';
 import { parseLimitInfo } from './limit-info';
 import type {
   NewRecord,
@@ -12,10 +13,11 @@ import type {
 } from './types';
 
 /**
- * The bridge's Salesforce REST client over fetch. Every request asks the session hooks
- * first (budget), carries the current access token, reports Sforce-Limit-Info afterwards,
- * and on 401 refreshes the token once and retries once. Lookups and writes are bundled
- * through /composite so that the org's daily API budget goes as far as it can.
+ * The bridge's Salesforce REST client. Every request asks the session hooks first
+ * (budget), carries the current access token, reports Sforce-Limit-Info afterwards, and on
+ * 401 refreshes the token once and retries once; a redirect is refused, never followed.
+ * Queries and writes are bundled through /composite so that the org's daily API budget goes
+ * as far as it can; searches go one call each, since Composite does not take Search.
  */
 
 export interface RestClientOptions {
@@ -24,11 +26,18 @@ export interface RestClientOptions {
   apiVersion: string;
   hooks: SessionHooks;
   timeoutMs: number;
+  /** The HTTP transport (proxy settings); a direct one when absent. */
+  http?: SalesforceHttp;
 }
 
-/** Composite allows 25 subrequests, of which at most 5 may be queries or collections. */
+/**
+ * Composite allows 25 subrequests, of which at most 5 may be queries (Query, QueryAll and
+ * their next pages) or sObject Collections; it takes no Search subrequests at all.
+ */
 export const MAX_QUERY_SUBREQUESTS = 5;
 export const MAX_COLLECTION_RECORDS = 200;
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 interface CompositeSubresponse {
   body: unknown;
@@ -42,7 +51,10 @@ interface QueryPage {
   nextRecordsUrl?: string;
 }
 
-const WHOLESALE_KINDS = new Set(['retryable', 'needs_reauth', 'api_budget']);
+/** Failures that concern the session or the org, not one request: they stop the whole batch. */
+const SESSION_KINDS = new Set(['needs_reauth', 'api_budget']);
+/** A whole request that failed this way left its outcome unknown, or will pass later: the batch retries. */
+const WHOLESALE_KINDS = new Set(['retryable', ...SESSION_KINDS]);
 
 function parseJson(text: string): unknown {
   if (text === '') return null;
@@ -106,12 +118,14 @@ export class SalesforceRestClient implements SalesforceApi {
   private readonly basePath: string;
   private readonly hooks: SessionHooks;
   private readonly timeoutMs: number;
+  private readonly http: SalesforceHttp;
 
   constructor(options: RestClientOptions) {
     this.instanceUrl = options.instanceUrl.replace(/\/+$/, '');
     this.basePath = `/services/data/v${options.apiVersion}`;
     this.hooks = options.hooks;
     this.timeoutMs = options.timeoutMs;
+    this.http = options.http ?? new SalesforceHttp();
   }
 
   async query(soql: string): Promise<SObjectRecord[]> {
@@ -147,11 +161,22 @@ export class SalesforceRestClient implements SalesforceApi {
   }
 
   async searchMany(sosls: string[]): Promise<SObjectRecord[][]> {
-    const bodies = await this.bundledGets(
-      sosls.map((sosl) => `${this.basePath}/search?q=${encodeURIComponent(sosl)}`),
-      'search',
-    );
-    return bodies.map(asSearchRecords);
+    const results: SObjectRecord[][] = [];
+    for (const sosl of sosls) results.push(await this.search(sosl));
+    return results;
+  }
+
+  async searchManySettled(sosls: string[]): Promise<Array<SObjectRecord[] | BridgeError>> {
+    const results: Array<SObjectRecord[] | BridgeError> = [];
+    for (const sosl of sosls) {
+      try {
+        results.push(await this.search(sosl));
+      } catch (error) {
+        if (!(error instanceof BridgeError) || WHOLESALE_KINDS.has(error.kind)) throw error;
+        results.push(error);
+      }
+    }
+    return results;
   }
 
   async createRecords(records: NewRecord[]): Promise<SaveResult[]> {
@@ -214,8 +239,10 @@ export class SalesforceRestClient implements SalesforceApi {
 
   /**
    * GETs bundled five to a composite call; a lone one goes direct (also one call). Settled:
-   * a GET that fails on its own yields its error in its place (failures of the whole
-   * request are still thrown); otherwise the first failure is thrown.
+   * a GET that fails on its own yields its error in its place, and so does every GET of a
+   * composite call that Salesforce refused as a whole for what it contains (a permanent
+   * error); failures of the session or the org, and whole requests that may pass later, are
+   * still thrown. Otherwise the first failure is thrown.
    */
   private async bundledGets(paths: string[], what: string): Promise<unknown[]>;
   private async bundledGets(
@@ -224,8 +251,8 @@ export class SalesforceRestClient implements SalesforceApi {
     options: { settled: true },
   ): Promise<Array<unknown | BridgeError>>;
   private async bundledGets(paths: string[], what: string, options = { settled: false }): Promise<unknown[]> {
-    const settle = (error: BridgeError): BridgeError => {
-      if (!options.settled || WHOLESALE_KINDS.has(error.kind)) throw error;
+    const settle = (error: BridgeError, wholeRequest: boolean): BridgeError => {
+      if (!options.settled || (wholeRequest ? WHOLESALE_KINDS : SESSION_KINDS).has(error.kind)) throw error;
       return error;
     };
     const bodies: unknown[] = [];
@@ -235,18 +262,26 @@ export class SalesforceRestClient implements SalesforceApi {
           bodies.push(await this.request('GET', group[0] as string));
         } catch (error) {
           if (!(error instanceof BridgeError)) throw error;
-          bodies.push(settle(error));
+          bodies.push(settle(error, true));
         }
         continue;
       }
-      const responses = await this.composite(
-        group.map((url, index) => ({ method: 'GET', url, referenceId: `${what}${index}` })),
-      );
+      let responses: CompositeSubresponse[];
+      try {
+        responses = await this.composite(
+          group.map((url, index) => ({ method: 'GET', url, referenceId: `${what}${index}` })),
+        );
+      } catch (error) {
+        if (!(error instanceof BridgeError)) throw error;
+        const refused = settle(error, true);
+        bodies.push(...group.map(() => refused));
+        continue;
+      }
       for (const response of responses) {
         bodies.push(
           response.httpStatusCode === 200
             ? response.body
-            : settle(classifySalesforceError(response.httpStatusCode, response.body)),
+            : settle(classifySalesforceError(response.httpStatusCode, response.body), false),
         );
       }
     }
@@ -296,26 +331,26 @@ export class SalesforceRestClient implements SalesforceApi {
         refreshed = true;
       }
       const what = `${method} ${path.split('?')[0] ?? path}`;
-      let response: Response;
-      let text: string;
+      let response: HttpResponse;
       try {
-        response = await fetch(this.instanceUrl + path, {
+        response = await this.http.send({
           method,
+          url: this.instanceUrl + path,
           headers: {
             Authorization: `Bearer ${token}`,
             Accept: 'application/json',
             ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }),
           },
           ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
-          signal: AbortSignal.timeout(this.timeoutMs),
+          timeoutMs: this.timeoutMs,
         });
-        text = await response.text();
       } catch (error) {
         throw transportError(error, what, this.timeoutMs);
       }
-      await this.hooks.afterApiCall(parseLimitInfo(response.headers.get('sforce-limit-info')));
-      const body = parseJson(text);
-      if (response.ok) return body;
+      await this.hooks.afterApiCall(parseLimitInfo(response.headers['sforce-limit-info']));
+      if (REDIRECT_STATUSES.has(response.status)) throw redirectRefused(response.status, what);
+      const body = parseJson(response.text);
+      if (response.status >= 200 && response.status < 300) return body;
       if (response.status === 401 && !refreshed) {
         await this.hooks.refreshAccessToken();
         refreshed = true;

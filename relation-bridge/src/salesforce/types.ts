@@ -2,8 +2,8 @@ import type { BridgeError } from '../core/errors';
 
 /**
  * The bridge's view of the Salesforce REST API. Implemented by rest-client.ts and
- * oauth-client.ts over fetch. Every failure is thrown as a BridgeError (core/errors.ts)
- * whose kind the sync engine acts on.
+ * oauth-client.ts over http.ts (no redirects followed, the outbound proxy honoured). Every
+ * failure is thrown as a BridgeError (core/errors.ts) whose kind the sync engine acts on.
  */
 
 /** Token endpoint response (authorization_code or refresh_token grant). No expires_in exists. */
@@ -94,13 +94,23 @@ export interface SalesforceApi {
   /**
    * Like queryMany, but a query that Salesforce rejects on its own (e.g. INVALID_TYPE for an
    * object the org does not have) yields its BridgeError in place of records, and the others
-   * still answer. Failures of the whole request (outage, session, budget) are thrown.
+   * still answer; so does each query of a composite call refused as a whole for what it
+   * holds. Failures that may pass later (outage, timeout), of the session or of the budget
+   * are thrown.
    */
   queryManySettled(soqls: string[]): Promise<Array<SObjectRecord[] | BridgeError>>;
   /** SOSL via /search; returns searchRecords. One call. */
   search(sosl: string): Promise<SObjectRecord[]>;
-  /** SOSL searches bundled through /composite, at most 5 per call. */
+  /**
+   * Several SOSL searches, one /search call each: Composite takes no Search subrequests,
+   * and Composite Batch counts each of its subrequests as a call, so nothing is cheaper.
+   */
   searchMany(sosls: string[]): Promise<SObjectRecord[][]>;
+  /**
+   * Like searchMany, but a search Salesforce refuses on its own yields its BridgeError in
+   * place of records; failures that may pass later, or of the session, are thrown.
+   */
+  searchManySettled(sosls: string[]): Promise<Array<SObjectRecord[] | BridgeError>>;
   /**
    * sObject Collections create, allOrNone=false. Records are sent in chunks of at most
    * 200; several chunks are bundled in /composite (at most 5 per call). Results in input

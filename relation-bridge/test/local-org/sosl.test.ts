@@ -106,4 +106,16 @@ describe('local org SOSL', () => {
     await search('FIND {0312345678} IN PHONE FIELDS RETURNING Contact(Id)');
     expect(org.apiCalls()).toEqual({ total: 1, byEndpoint: { 'GET /search': 1 } });
   });
+
+  it('drops the logical operators of a search query over 4,000 characters, and answers nothing over 10,000', async () => {
+    const id = org.addContact({ LastName: 'a', Phone: '03-1234-5678' });
+    const padding = (length: number) => `z${'9'.repeat(length)}`;
+    const both = (length: number) =>
+      search(`FIND {0312345678 AND ${padding(length)}} IN PHONE FIELDS RETURNING Contact(Id)`);
+    expect((await both(3900)).body.searchRecords).toEqual([]);
+    expect(ids(await both(4000))).toEqual([id]);
+    const either = await search(`FIND {0312345678 OR ${padding(10_000)}} IN PHONE FIELDS RETURNING Contact(Id)`);
+    expect(either.status).toBe(200);
+    expect(either.body.searchRecords).toEqual([]);
+  });
 });

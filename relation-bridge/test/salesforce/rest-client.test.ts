@@ -130,16 +130,49 @@ describe('SalesforceRestClient against the local org', () => {
     expect(org.apiCalls().total).toBe(2);
   });
 
-  it('bundles searches five to a call, a lone one going direct', async () => {
+  it('sends each search as its own call, since Composite takes no Search subrequests', async () => {
     const id = org.addContact({ LastName: 'a', Phone: '03-1234-5678' });
     const searches = Array.from({ length: 6 }, () => 'FIND {0312345678} IN PHONE FIELDS RETURNING Contact(Id, Phone)');
     const results = await client.searchMany(searches);
     expect(results).toHaveLength(6);
     expect(results.every((rows) => rows.length === 1 && rows[0]?.Id === id)).toBe(true);
-    expect(org.apiCalls()).toEqual({ total: 2, byEndpoint: { 'POST /composite': 1, 'GET /search': 1 } });
+    expect(org.apiCalls()).toEqual({ total: 6, byEndpoint: { 'GET /search': 6 } });
+    expect(session.callsStarted).toBe(6);
     expect(await client.search(searches[0] as string)).toEqual([
       expect.objectContaining({ Id: id, Phone: '03-1234-5678' }),
     ]);
+  });
+
+  it('settles a search Salesforce refuses in its place, and throws one that may pass later', async () => {
+    const id = org.addContact({ LastName: 'a', Phone: '03-1234-5678' });
+    const good = 'FIND {0312345678} IN PHONE FIELDS RETURNING Contact(Id)';
+    const results = await client.searchManySettled([good, 'FIND {0312345678} RETURNING Nope__c(Id)', good]);
+    expect(results[0]).toEqual([expect.objectContaining({ Id: id })]);
+    expect(results[1]).toMatchObject({ kind: 'permanent', code: 'INVALID_TYPE' });
+    expect(results[2]).toEqual([expect.objectContaining({ Id: id })]);
+    sf.faults.serverError({ path: '/search' });
+    expect(await caught(client.searchManySettled([good]))).toMatchObject({ kind: 'retryable' });
+  });
+
+  it('settles every query of a composite call Salesforce refuses as a whole; the next call still answers', async () => {
+    const emails = Array.from({ length: 7 }, (_unused, index) => `person${index}@example.jp`);
+    const ids = emails.map((email) => org.addContact({ LastName: email, Email: email }));
+    sf.faults.failNext({
+      path: '/composite',
+      status: 400,
+      body: [{ errorCode: 'INVALID_INPUT', message: 'The subrequest is not supported in a composite request.' }],
+    });
+    const results = await client.queryManySettled(
+      emails.map((email) => `SELECT Id FROM Contact WHERE Email = ${soqlString(email)}`),
+    );
+    expect(results.slice(0, 5).every((result) => isBridgeError(result) && result.code === 'INVALID_INPUT')).toBe(true);
+    expect(results.slice(5)).toEqual(ids.slice(5).map((id) => [expect.objectContaining({ Id: id })]));
+  });
+
+  it('throws when a whole composite call of queries fails in a way that may pass later', async () => {
+    sf.faults.serverError({ path: '/composite' });
+    const error = await caught(client.queryManySettled(['SELECT Id FROM Contact', 'SELECT Id FROM Lead']));
+    expect(error.kind).toBe('retryable');
   });
 
   it('writes 450 records in one composite call of three collections, results in input order', async () => {
