@@ -71,6 +71,14 @@ const schema = z.object({
   SF_POLICY_CACHE_MS: int(5 * 60_000, 1000),
   /** At most one sync health upsert per org (and so per inbox) in this time. */
   SF_HEALTH_INTERVAL_MS: int(60_000, 100),
+  /**
+   * The CONNECT proxy every call to Salesforce (OAuth and REST) goes through; the lower-case
+   * `https_proxy` is read too. NO_PROXY (or `no_proxy`) lists what is reached directly.
+   */
+  HTTPS_PROXY: z.string().optional(),
+  https_proxy: z.string().optional(),
+  NO_PROXY: z.string().optional(),
+  no_proxy: z.string().optional(),
 
   SYNC_KINDS: list(DEFAULT_SYNCED_KINDS),
   SYNC_POLL_MS: int(1000, 10),
@@ -110,12 +118,38 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const config = parsed.data;
+  salesforceProxy(config);
   for (const secret of config.WEBHOOK_SECRETS) {
     if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) {
       throw new ConfigError(['WEBHOOK_SECRETS: each secret must look like whsec_<base64>']);
     }
   }
   return config;
+}
+
+/**
+ * The outbound proxy for Salesforce calls from HTTPS_PROXY / NO_PROXY (upper case first, as
+ * most tools do). A proxy given without a scheme is taken as `http://`; it must be a CONNECT
+ * proxy reached over http.
+ */
+export function salesforceProxy(config: Config): { httpsProxy: string | null; noProxy: string[] } {
+  const raw = (config.HTTPS_PROXY ?? config.https_proxy ?? '').trim();
+  const noProxy = (config.NO_PROXY ?? config.no_proxy ?? '')
+    .split(/[\s,]+/)
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (raw === '') return { httpsProxy: null, noProxy };
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new ConfigError(['HTTPS_PROXY: not a URL (expected http://host:port)']);
+  }
+  if (url.protocol !== 'http:' || url.hostname === '') {
+    throw new ConfigError(['HTTPS_PROXY: must be an http:// CONNECT proxy, e.g. http://proxy.example.jp:3128']);
+  }
+  return { httpsProxy: url.toString(), noProxy };
 }
 
 export function publicUrl(config: Config): string {

@@ -169,7 +169,7 @@ export class SalesforceHttp {
             },
           };
           if (socket !== null) {
-            options.agent = false;
+            // No agent: the request runs on this tunnel alone (an agent would open its own socket).
             options.createConnection = () => socket;
           } else {
             options.agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
