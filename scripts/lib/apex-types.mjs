@@ -134,11 +134,14 @@ function toTypeScript(typeRef, scopePath, classes, where) {
   return result + '[]'.repeat(arrayDepth);
 }
 
+// Every property is optional as well as nullable: Apex leaves a null property out of the JSON a
+// component receives, so `=== null` alone misses the missing case. The types make components
+// handle both shapes (`?? fallback`, `!= null`-free truthiness), and the tests feed both.
 function interfaceBody(entry, classes, indent) {
   return entry.fields
     .map((field) => {
       const where = `${entry.path.join('.')}.${field.name}`;
-      return `${indent}${field.name}: ${toTypeScript(field.type, entry.path, classes, where)} | null;`;
+      return `${indent}${field.name}?: ${toTypeScript(field.type, entry.path, classes, where)} | null;`;
     })
     .join('\n');
 }

@@ -16,6 +16,6 @@ const CHANNEL_ICONS: Record<string, string> = {
 
 const FALLBACK_ICON = 'utility:chat';
 
-export function channelIcon(channel: string | null): string {
-  return (channel === null ? undefined : CHANNEL_ICONS[channel]) ?? FALLBACK_ICON;
+export function channelIcon(channel: string | null | undefined): string {
+  return (channel ? CHANNEL_ICONS[channel] : undefined) ?? FALLBACK_ICON;
 }

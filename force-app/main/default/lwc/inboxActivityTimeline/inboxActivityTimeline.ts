@@ -15,7 +15,7 @@ import OPEN_TICKET from '@salesforce/label/c.Inbox_Timeline_Open_Ticket';
 import OPERATOR from '@salesforce/label/c.Inbox_Timeline_Operator';
 import INBOX from '@salesforce/label/c.Inbox_Timeline_Inbox';
 import LOADING from '@salesforce/label/c.Inbox_Loading';
-import { errorMessage } from 'c/inboxUtils';
+import { errorMessage, httpsUrl } from 'c/inboxUtils';
 import { channelIcon } from './channelIcons';
 
 type ActivityPage = Apex.ActivityTimelineService.ActivityPage;
@@ -85,7 +85,7 @@ export default class InboxActivityTimeline extends LightningElement {
   wiredFirstPage({ data, error }: ApexWireResult<ActivityPage>): void {
     if (data) {
       this.items = data.items ?? [];
-      this.nextCursor = data.nextCursor;
+      this.nextCursor = data.nextCursor ?? null;
       this.loadError = undefined;
       this.isLoading = false;
     } else if (error) {
@@ -114,13 +114,14 @@ export default class InboxActivityTimeline extends LightningElement {
         ariaExpanded: String(expanded),
         toggleLabel: expanded ? HIDE_BODY : SHOW_BODY,
         bodyId: `body-${id}`,
-        occurredAt: item.occurredAt,
+        occurredAt: item.occurredAt ?? null,
         channelLabel: item.channelLabel ?? item.channel ?? '',
         directionLabel: item.directionLabel ?? item.direction ?? '',
         operatorName: item.operatorName ?? '',
         inboxName: item.inboxName ?? '',
         iconName: channelIcon(item.channel),
-        ticketUrl: item.ticketUrl,
+        // The link comes from record data: only an https URL becomes a link, never `javascript:`.
+        ticketUrl: httpsUrl(item.ticketUrl),
       };
     });
   }
@@ -179,7 +180,7 @@ export default class InboxActivityTimeline extends LightningElement {
         pageSize: PAGE_SIZE,
       });
       this.items = [...this.items, ...(page.items ?? [])];
-      this.nextCursor = page.nextCursor;
+      this.nextCursor = page.nextCursor ?? null;
     } catch (error) {
       this.loadMoreError = errorMessage(error, LOAD_ERROR);
     } finally {

@@ -48,6 +48,7 @@ import DEPLOY_FAILED from '@salesforce/label/c.Inbox_Deploy_Failed';
 import DEPLOY_STILL_RUNNING from '@salesforce/label/c.Inbox_Deploy_Still_Running';
 import UNKNOWN_ERROR from '@salesforce/label/c.Inbox_Error_Unknown';
 import LOADING from '@salesforce/label/c.Inbox_Loading';
+import READ_ONLY from '@salesforce/label/c.Inbox_Admin_Read_Only';
 import { errorMessage, formatLabel, payloadField } from 'c/inboxUtils';
 
 type EmpMessage = import('lightning/empApi').EmpMessage;
@@ -148,6 +149,7 @@ export default class InboxAdminConsole extends LightningElement {
     save: SAVE,
     cancel: CANCEL,
     loading: LOADING,
+    readOnly: READ_ONLY,
   };
 
   private wiredView?: ApexWireResult<AdminView>;
@@ -219,6 +221,16 @@ export default class InboxAdminConsole extends LightningElement {
             ? 'slds-theme_warning'
             : 'slds-theme_info';
     return `deployment-message slds-box slds-box_x-small slds-m-bottom_small ${tone}`;
+  }
+
+  /** Saving deploys metadata: only users with the package's custom permission get the editor. */
+  get canManagePolicies(): boolean {
+    return this.view?.canManagePolicies === true;
+  }
+
+  /** Loaded, and the running user may look but not change. */
+  get isReadOnly(): boolean {
+    return this.view !== undefined && !this.canManagePolicies;
   }
 
   get saveDisabled(): boolean {
@@ -293,6 +305,9 @@ export default class InboxAdminConsole extends LightningElement {
   }
 
   private openEditor(draft: PolicyInput, isExistingPolicy: boolean): void {
+    if (!this.canManagePolicies) {
+      return;
+    }
     this.draft = draft;
     this.isExistingPolicy = isExistingPolicy;
     this.editorError = undefined;
@@ -348,7 +363,7 @@ export default class InboxAdminConsole extends LightningElement {
     }
   }
 
-  private subscribeToDeployments(channel: string | null): void {
+  private subscribeToDeployments(channel: string | null | undefined): void {
     if (!channel || this.subscription || this.subscribing) {
       return;
     }
@@ -384,8 +399,9 @@ function toOptions(options: Apex.PicklistOptions.Option[] | null | undefined): O
 function toDisplayRow(row: InboxRow): DisplayRow {
   const inboxId = row.inboxId ?? '';
   const inboxName = row.inboxName ?? inboxId;
-  const policy = row.policy;
-  const health = row.health;
+  // Apex leaves out a null property: a missing policy or health is the same as a null one.
+  const policy = row.policy ?? null;
+  const health = row.health ?? null;
   const active = policy?.active !== false;
   return {
     inboxId,

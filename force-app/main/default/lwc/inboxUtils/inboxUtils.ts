@@ -1,6 +1,6 @@
 /**
- * Helpers shared by the package's components: label formatting, error messages, and platform
- * event payloads.
+ * Helpers shared by the package's components: label formatting, error messages, safe links, and
+ * platform event payloads.
  */
 
 /** Fills `{0}`, `{1}`, … of a custom label with the given values. */
@@ -24,6 +24,22 @@ export function errorMessage(error: unknown, fallback: string): string {
     return bodyMessages.join(' ');
   }
   return typeof message === 'string' && message.length > 0 ? message : fallback;
+}
+
+/**
+ * The URL when it is an absolute https URL, otherwise null. Links built from record data must
+ * neither run script (`javascript:`, `data:`) nor leave TLS.
+ */
+export function httpsUrl(value: string | null | undefined): string | null {
+  if (!value) {
+    return null;
+  }
+  try {
+    const url = new URL(value.trim());
+    return url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -34,6 +34,8 @@ function mountTimeline() {
 }
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+/** A page as Apex really sends it: a property whose value is null is left out. */
+const withoutNulls = (value) => JSON.parse(JSON.stringify(value, (key, entry) => (entry === null ? undefined : entry)));
 const all = (element, selector) => Array.from(element.shadowRoot.querySelectorAll(selector));
 const one = (element, selector) => element.shadowRoot.querySelector(selector);
 
@@ -131,6 +133,48 @@ describe('c-inbox-activity-timeline', () => {
     const subjects = all(element, 'li.timeline-entry .subject').map((node) => node.textContent);
     expect(subjects).toEqual(['[LINE] 配送日の変更について', '[通話メモ] 見積もりの件', '[メール] 資料送付のお願い']);
     expect(one(element, 'lightning-button.load-more')).toBeNull();
+  });
+
+  it('treats a cursor or a field that Apex left out like a null one', async () => {
+    getActivities.mockResolvedValue(withoutNulls(secondPage));
+    const element = mountTimeline();
+    getActivities.emit(withoutNulls(firstPage));
+    await flush();
+
+    const [, call] = all(element, 'li.timeline-entry');
+    expect(call.querySelector('.no-body').textContent).toBe('c.Inbox_Timeline_No_Body');
+    expect(call.querySelector('a.ticket-link')).toBeNull();
+    one(element, 'lightning-button.load-more').click();
+    await flush();
+    expect(all(element, 'li.timeline-entry')).toHaveLength(3);
+    expect(one(element, 'lightning-button.load-more')).toBeNull();
+  });
+
+  it('offers no "load more" when a first page without a cursor is the only page', async () => {
+    const element = mountTimeline();
+    getActivities.emit({ items: withoutNulls(firstPage).items });
+    await flush();
+    expect(all(element, 'li.timeline-entry')).toHaveLength(2);
+    expect(one(element, 'lightning-button.load-more')).toBeNull();
+  });
+
+  it('links a ticket only when its URL is https', async () => {
+    const [entry] = firstPage.items;
+    const withUrl = (id, ticketUrl) => ({ ...entry, id, ticketUrl });
+    const element = mountTimeline();
+    getActivities.emit({
+      items: [
+        // eslint-disable-next-line no-script-url -- the hostile value the component must not link
+        withUrl('00U000000000011AAA', 'javascript:alert(document.cookie)'),
+        withUrl('00U000000000012AAA', 'http://example.relationapp.jp/tickets/1'),
+        withUrl('00U000000000013AAA', 'data:text/html,<script>alert(1)</script>'),
+        withUrl('00U000000000014AAA', 'https://example.relationapp.jp/tickets/2'),
+      ],
+    });
+    await flush();
+
+    const links = all(element, 'a.ticket-link').map((link) => link.getAttribute('href'));
+    expect(links).toEqual(['https://example.relationapp.jp/tickets/2']);
   });
 
   it('keeps the loaded events and shows an alert when the next page fails', async () => {

@@ -32,6 +32,11 @@ const all = (element, selector) => Array.from(element.shadowRoot.querySelectorAl
 const one = (element, selector) => element.shadowRoot.querySelector(selector);
 const field = (element, name) => one(element, `[data-field="${name}"]`);
 
+/** The view as Apex really sends it: a property whose value is null is left out. */
+function withoutNulls(value) {
+  return JSON.parse(JSON.stringify(value, (key, entry) => (entry === null ? undefined : entry)));
+}
+
 function change(input, detail) {
   input.dispatchEvent(new CustomEvent('change', { detail }));
 }
@@ -88,6 +93,43 @@ describe('c-inbox-admin-console', () => {
     expect(hiring.querySelector('.policy-body').textContent).toBe('保存しない');
     expect(hiring.querySelector('.link-state div').textContent).toBe('c.Inbox_Health_Not_Reported');
     expect(hiring.querySelectorAll('.counts div')).toHaveLength(0);
+  });
+
+  it('treats a policy or a health report that Apex left out like a null one', async () => {
+    const element = mountConsole();
+    getAdminView.emit(withoutNulls(adminView));
+    await flush();
+
+    const [sales, support, hiring] = all(element, 'tr.inbox-row');
+    expect(sales.querySelector('lightning-badge').label).toBe('c.Inbox_Policy_Active');
+    expect(support.querySelector('lightning-badge')).toBeNull();
+    expect(support.querySelector('.no-policy').textContent).toBe('c.Inbox_Policy_None');
+    expect(support.querySelector('.last-success').textContent).toBe('c.Inbox_Health_Never');
+    expect(hiring.querySelector('.link-state div').textContent).toBe('c.Inbox_Health_Not_Reported');
+    expect(hiring.querySelector('.last-success').textContent).toBe('');
+    expect(hiring.querySelectorAll('.counts div')).toHaveLength(0);
+  });
+
+  it.each([
+    ['false', { ...adminView, canManagePolicies: false }],
+    ['left out', withoutNulls({ ...adminView, canManagePolicies: null })],
+  ])('offers no editing, and says why, when the manage-policies permission is %s', async (shape, view) => {
+    const element = mountConsole();
+    getAdminView.emit(view);
+    await flush();
+
+    expect(all(element, 'tr.inbox-row')).toHaveLength(3);
+    expect(one(element, 'lightning-button.new-policy')).toBeNull();
+    expect(all(element, 'lightning-button-icon.edit')).toHaveLength(0);
+    expect(all(element, 'thead th')).toHaveLength(6);
+    expect(one(element, '.read-only-note').textContent).toBe('c.Inbox_Admin_Read_Only');
+  });
+
+  it('offers editing without the read-only note to a user with the permission', async () => {
+    const element = await loadedConsole();
+    expect(one(element, 'lightning-button.new-policy')).not.toBeNull();
+    expect(all(element, 'lightning-button-icon.edit')).toHaveLength(3);
+    expect(one(element, '.read-only-note')).toBeNull();
   });
 
   it('shows the empty state when no inbox has a policy or a report', async () => {

@@ -1,4 +1,4 @@
-import { errorMessage, formatLabel, payloadField } from 'c/inboxUtils';
+import { errorMessage, formatLabel, httpsUrl, payloadField } from 'c/inboxUtils';
 
 describe('c/inboxUtils', () => {
   describe('formatLabel', () => {
@@ -21,6 +21,33 @@ describe('c/inboxUtils', () => {
       expect(errorMessage(undefined, 'fallback')).toBe('fallback');
       expect(errorMessage({ body: {} }, 'fallback')).toBe('fallback');
       expect(errorMessage('boom', 'fallback')).toBe('fallback');
+    });
+  });
+
+  describe('httpsUrl', () => {
+    it('keeps an absolute https URL', () => {
+      expect(httpsUrl('https://example.relationapp.jp/tickets/4812')).toBe(
+        'https://example.relationapp.jp/tickets/4812',
+      );
+      expect(httpsUrl(' HTTPS://Example.relationapp.jp/t?id=1 ')).toBe('https://example.relationapp.jp/t?id=1');
+    });
+
+    it('refuses every other scheme, relative URLs and missing values', () => {
+      for (const value of [
+        // eslint-disable-next-line no-script-url -- the hostile values the helper must refuse
+        'javascript:alert(1)',
+        ' JavaScript:alert(1)',
+        'data:text/html,<script>alert(1)</script>',
+        'http://example.relationapp.jp/tickets/1',
+        '//example.relationapp.jp/tickets/1',
+        '/tickets/1',
+        'not a url',
+        '',
+        null,
+        undefined,
+      ]) {
+        expect(httpsUrl(value)).toBeNull();
+      }
     });
   });
 
