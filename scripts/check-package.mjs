@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs one offline check of the Salesforce package source (see scripts/lib/package-checks.mjs).
-// Usage: node scripts/check-package.mjs <xml|meta|translations|sharing|fields> [project root]
+// Usage: node scripts/check-package.mjs <xml|meta|translations|sharing|fields|apexdoc> [project root]
 import path from 'node:path';
 import { CHECKS } from './lib/package-checks.mjs';
 

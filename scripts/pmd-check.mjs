@@ -3,14 +3,18 @@
 // its PMD engine: CRUD/FLS (ApexCRUDViolation), sharing (ApexSharingViolations), SOQL injection
 // (ApexSOQLInjection) and the rest of PMD's Security category. Any violation fails the check.
 // Usage: node scripts/pmd-check.mjs [project root]
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CodeAnalyzer, CodeAnalyzerConfig } from '@salesforce/code-analyzer-core';
 import { createEnginePlugin } from '@salesforce/code-analyzer-pmd-engine';
+import { sourceFolders } from './lib/package-checks.mjs';
 
 const root = path.resolve(process.argv[2] ?? path.join(path.dirname(new URL(import.meta.url).pathname), '..'));
-const classes = path.join(root, 'force-app/main/default/classes');
+// The packaged classes and the unpackaged tests.
+const classes = sourceFolders(root)
+  .map((folder) => path.join(folder, 'main/default/classes'))
+  .filter((folder) => existsSync(folder));
 // The Security category holds ApexCRUDViolation, ApexSharingViolations and ApexSOQLInjection.
 const RULE_SELECTORS = ['pmd:Security'];
 
@@ -20,7 +24,7 @@ const analyzer = new CodeAnalyzer(
   CodeAnalyzerConfig.fromObject({ log_folder: logFolder, engines: { cpd: { disable_engine: true } } }),
 );
 await analyzer.addEnginePlugin(createEnginePlugin());
-const workspace = await analyzer.createWorkspace([classes]);
+const workspace = await analyzer.createWorkspace(classes);
 const rules = await analyzer.selectRules(RULE_SELECTORS, { workspace });
 const ruleNames = rules.getRulesFor('pmd').map((rule) => rule.getName());
 for (const required of ['ApexCRUDViolation', 'ApexSharingViolations', 'ApexSOQLInjection']) {

@@ -26,10 +26,23 @@ function filesUnder(folder, predicate) {
 const read = (file) => readFileSync(file, 'utf8');
 const relative = (root, file) => path.relative(root, file);
 
+/**
+ * The project's source folders: every package directory of sfdx-project.json, the packaged one
+ * and the unpackaged one that holds the Apex tests.
+ */
+export function sourceFolders(root) {
+  const projectFile = path.join(root, 'sfdx-project.json');
+  const directories = existsSync(projectFile) ? (JSON.parse(read(projectFile)).packageDirectories ?? []) : [];
+  const folders = directories.map((directory) => path.join(root, directory.path));
+  return folders.length > 0 ? folders : [path.join(root, 'force-app')];
+}
+
+const filesInSources = (root, predicate) => sourceFolders(root).flatMap((folder) => filesUnder(folder, predicate));
+
 /** Every metadata XML file parses (sf project convert source accepts malformed XML). */
 export function checkXmlWellFormed(root) {
   const problems = [];
-  for (const file of filesUnder(path.join(root, 'force-app'), (name) => name.endsWith('.xml'))) {
+  for (const file of filesInSources(root, (name) => name.endsWith('.xml'))) {
     const result = XMLValidator.validate(read(file));
     if (result !== true) {
       problems.push(`${relative(root, file)}:${result.err.line}: ${result.err.msg}`);
@@ -41,11 +54,11 @@ export function checkXmlWellFormed(root) {
 /** Every Apex class and trigger has its -meta.xml (without it, convert silently drops the class). */
 export function checkApexMetaFiles(root) {
   const problems = [];
-  const sources = filesUnder(path.join(root, 'force-app'), (name) => /\.(cls|trigger)$/.test(name));
+  const sources = filesInSources(root, (name) => /\.(cls|trigger)$/.test(name));
   for (const file of sources) {
     if (!existsSync(`${file}-meta.xml`)) problems.push(`${relative(root, file)}: no ${path.basename(file)}-meta.xml`);
   }
-  const metas = filesUnder(path.join(root, 'force-app'), (name) => /\.(cls|trigger)-meta\.xml$/.test(name));
+  const metas = filesInSources(root, (name) => /\.(cls|trigger)-meta\.xml$/.test(name));
   for (const meta of metas) {
     if (!existsSync(meta.replace(/-meta\.xml$/, ''))) problems.push(`${relative(root, meta)}: no source beside it`);
   }
@@ -160,7 +173,7 @@ const SHARING = /\b(with|without|inherited)\s+sharing\b/i;
  */
 export function checkApexSharing(root) {
   const problems = [];
-  for (const file of filesUnder(path.join(root, 'force-app'), (name) => name.endsWith('.cls'))) {
+  for (const file of filesInSources(root, (name) => name.endsWith('.cls'))) {
     const source = read(file);
     const code = codeOnly(source);
     // The top-level declaration: annotations and modifiers up to the first `class` keyword.
@@ -203,7 +216,7 @@ export function checkApexFieldReferences(root) {
   const objectNames = new Set(
     [...fields.keys()].map((name) => (name.includes('__') ? name : name[0].toUpperCase() + name.slice(1))),
   );
-  for (const file of filesUnder(path.join(root, 'force-app'), (name) => /\.(cls|trigger)$/.test(name))) {
+  for (const file of filesInSources(root, (name) => /\.(cls|trigger)$/.test(name))) {
     const code = codeOnly(read(file));
     const where = (offset) => `${relative(root, file)}:${lineOf(code, offset)}`;
     const soqlRanges = [];
@@ -235,10 +248,37 @@ export function checkApexFieldReferences(root) {
   return [...new Set(problems)];
 }
 
+/**
+ * Every Apex class, packaged or test, opens with an ApexDoc comment that has a `@description` and
+ * a `@group` (the functional area the generated documentation files it under).
+ */
+export function checkApexDoc(root) {
+  const problems = [];
+  for (const file of filesInSources(root, (name) => name.endsWith('.cls'))) {
+    const source = read(file);
+    // The class declaration with its annotations; comments are blanked out, so it starts at the
+    // first character that is code.
+    const declaration = /^\s*((?:@\w+(?:\s*\([^)]*\))?\s*)*)([\w\s]*?)\bclass\s+\w+/.exec(codeOnly(source));
+    if (!declaration) continue;
+    const start = declaration.index + declaration[0].search(/\S/);
+    const header = /^\s*\/\*\*([\s\S]*?)\*\/\s*$/.exec(source.slice(0, start));
+    const where = relative(root, file);
+    if (!header) {
+      problems.push(`${where}: no ApexDoc comment above the class`);
+      continue;
+    }
+    for (const tag of ['@description', '@group']) {
+      if (!new RegExp(`${tag}\\s+\\S`).test(header[1])) problems.push(`${where}: the class's ApexDoc has no ${tag}`);
+    }
+  }
+  return problems;
+}
+
 export const CHECKS = {
   xml: { title: 'metadata XML is well-formed', run: checkXmlWellFormed },
   meta: { title: 'a -meta.xml beside every Apex class and trigger', run: checkApexMetaFiles },
   translations: { title: 'every user-visible string has a Japanese translation', run: checkJapaneseTranslations },
   sharing: { title: 'every Apex class declares its sharing', run: checkApexSharing },
   fields: { title: 'every custom field referenced in Apex exists', run: checkApexFieldReferences },
+  apexdoc: { title: 'every Apex class has ApexDoc with @description and @group', run: checkApexDoc },
 };
