@@ -31,9 +31,11 @@ if (jestArgs.length === 0) {
   check('Japanese translations', 'node', ['scripts/check-package.mjs', 'translations']);
   check('Apex sharing declarations', 'node', ['scripts/check-package.mjs', 'sharing']);
   check('Apex custom field references', 'node', ['scripts/check-package.mjs', 'fields']);
+  check('ApexDoc with @group on every Apex class', 'node', ['scripts/check-package.mjs', 'apexdoc']);
   check('apex-ls semantic check', 'node', ['scripts/apex-ls-check.mjs']);
   check('PMD Apex security rules', 'node', ['scripts/pmd-check.mjs']);
   check('sf project convert source', 'node', ['scripts/convert-check.mjs']);
+  check('package release check (offline gate of sf package version create)', 'node', ['scripts/release-check.mjs']);
 }
 
 check('console build (browser type check and compile)', 'npx', ['tsc', '-p', 'relation-bridge/src/console/web']);
