@@ -56,6 +56,11 @@ export interface MatchCandidate {
   via: 'email' | 'phone';
   value: string;
   createdDate: string;
+  /**
+   * Set when the identifier found a converted Lead and the match follows its
+   * ConvertedContactId: the Lead's Id (`id` is then the Contact's, and `createdDate` the Lead's).
+   */
+  convertedFromLeadId?: string;
 }
 
 /** How much of a message body goes into the Event's Description. */

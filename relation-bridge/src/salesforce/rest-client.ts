@@ -172,7 +172,9 @@ export class SalesforceRestClient implements SalesforceApi {
       try {
         results.push(await this.search(sosl));
       } catch (error) {
-        if (!(error instanceof BridgeError) || WHOLESALE_KINDS.has(error.kind)) throw error;
+        // A search stands for its own numbers only, like a subrequest: even a failure that may
+        // pass later (a search timeout, say) holds back just the actions that needed it.
+        if (!(error instanceof BridgeError) || SESSION_KINDS.has(error.kind)) throw error;
         results.push(error);
       }
     }

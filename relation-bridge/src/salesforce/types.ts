@@ -107,8 +107,8 @@ export interface SalesforceApi {
    */
   searchMany(sosls: string[]): Promise<SObjectRecord[][]>;
   /**
-   * Like searchMany, but a search Salesforce refuses on its own yields its BridgeError in
-   * place of records; failures that may pass later, or of the session, are thrown.
+   * Like searchMany, but a search that fails yields its BridgeError in place of records
+   * (refused, or failed for now); only failures of the session or the budget are thrown.
    */
   searchManySettled(sosls: string[]): Promise<Array<SObjectRecord[] | BridgeError>>;
   /**

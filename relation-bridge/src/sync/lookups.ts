@@ -7,12 +7,19 @@ import type { SObjectRecord } from '../salesforce/types';
  */
 export interface Lookup {
   queries: string[];
-  apply(results: SObjectRecord[][]): void;
+  /** Takes the records of every query; required unless settle is given. */
+  apply?(results: SObjectRecord[][]): void;
   /**
    * Takes a query's own rejection (e.g. INVALID_TYPE when the package is not installed)
    * instead of failing the whole round; without it, such a rejection is thrown.
    */
   reject?(error: BridgeError): void;
+  /**
+   * Takes every query's own answer, records or its rejection, in place of apply and reject:
+   * for consumers that can tell which of their items each query served, so that a rejected
+   * query costs only the items that depended on it.
+   */
+  settle?(results: Array<SObjectRecord[] | BridgeError>): void;
 }
 
 /** Runs the lookups' queries together; `execute` answers each query with records or its own error. */
@@ -27,12 +34,13 @@ export async function runLookups(
     const offset = lookups.slice(0, index).reduce((sum, earlier) => sum + earlier.queries.length, 0);
     const own = results.slice(offset, offset + lookup.queries.length);
     const error = own.find((result): result is BridgeError => result instanceof BridgeError);
-    if (error !== undefined && lookup.reject === undefined) throw error;
+    if (error !== undefined && lookup.reject === undefined && lookup.settle === undefined) throw error;
     return { lookup, own, error };
   });
   for (const { lookup, own, error } of parts) {
-    if (error !== undefined) lookup.reject?.(error);
-    else lookup.apply(own as SObjectRecord[][]);
+    if (lookup.settle !== undefined) lookup.settle(own);
+    else if (error !== undefined) lookup.reject?.(error);
+    else lookup.apply?.(own as SObjectRecord[][]);
   }
 }
 

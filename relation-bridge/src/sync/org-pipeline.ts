@@ -1,5 +1,5 @@
 import { BridgeError, isBridgeError } from '../core/errors';
-import type { Link, MatchCandidate, StoredAction } from '../core/types';
+import type { Link, MatchCandidate, MatchRecord, StoredAction } from '../core/types';
 import type { Logger } from '../logging';
 import { soqlString } from '../salesforce/soql';
 import type { NewRecord, RecordError } from '../salesforce/types';
@@ -265,6 +265,10 @@ export class OrgPipeline {
         const match = matches.get(action.actionId);
         if (match === undefined) continue;
         const matchRecord = { ...match.record, policy: settings.applied };
+        if (match.lookupFailure !== undefined) {
+          decided.set(action.actionId, this.lookupFailed(action, match.lookupFailure, matchRecord));
+          continue;
+        }
         if (!match.matched) {
           decided.set(action.actionId, {
             actionId: action.actionId,
@@ -274,6 +278,11 @@ export class OrgPipeline {
             errorCode: null,
             errorMessage: null,
           });
+          continue;
+        }
+        const ownerFailure = this.owners.failureFor(action.payload.action.operator?.email);
+        if (ownerFailure !== null) {
+          decided.set(action.actionId, this.lookupFailed(action, ownerFailure, matchRecord));
           continue;
         }
         const whoId = match.record.chosen.id;
@@ -376,6 +385,22 @@ export class OrgPipeline {
       errorMessage: errors
         .map((e) => (e.fields.length > 0 ? `${e.message} (${e.fields.join(', ')})` : e.message))
         .join(' / '),
+    };
+  }
+
+  /** A look-up this action needed was refused or failed: this action alone waits or fails, the batch goes on. */
+  private lookupFailed(action: StoredAction, failure: BridgeError, match: MatchRecord): ActionOutcome {
+    const message = failure.remoteMessage ?? failure.message;
+    if (failure.kind === 'retryable') return this.retryLater(action, failure.code, message, failure.retryAt, true);
+    return {
+      actionId: action.actionId,
+      state: 'failed',
+      reason: 'invalid_for_salesforce',
+      countAttempt: true,
+      keepWriteAttempted: true,
+      match,
+      errorCode: failure.code,
+      errorMessage: message,
     };
   }
 

@@ -43,14 +43,19 @@ describe('local org SOQL', () => {
     });
   });
 
-  it('skips converted leads in the bridge’s Lead query', async () => {
+  it('answers the bridge’s Lead query with converted leads and the Contact each became', async () => {
     const open = org.addLead({ LastName: '前田', Company: 'A', Email: 'lead@example.jp' });
     const converted = org.addLead({ LastName: '近藤', Company: 'B', Email: 'LEAD@example.jp' });
-    org.convertLead(converted);
+    const { contactId } = org.convertLead(converted);
     const rows = org.query(
-      "SELECT Id, Email, CreatedDate FROM Lead WHERE IsConverted = false AND Email IN ('lead@example.jp')",
+      "SELECT Id, Email, CreatedDate, IsConverted, ConvertedContactId FROM Lead WHERE Email IN ('lead@example.jp')",
     );
-    expect(rows.map((row) => row.Id)).toEqual([open]);
+    expect(rows.map((row) => [row.Id, row.IsConverted, row.ConvertedContactId])).toEqual([
+      [open, false, null],
+      [converted, true, contactId],
+    ]);
+    const openOnly = org.query("SELECT Id FROM Lead WHERE IsConverted = false AND Email IN ('lead@example.jp')");
+    expect(openOnly.map((row) => row.Id)).toEqual([open]);
   });
 
   it('finds active users by email', async () => {

@@ -244,7 +244,7 @@ describe('outbound calls to Salesforce through a corporate proxy', () => {
         { stdio: 'ignore' },
       );
       const cert = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
-      const seen: Array<{ servername: string | false; authorization: string | undefined }> = [];
+      const seen: Array<{ servername: string | false | null; authorization: string | undefined }> = [];
       server = createHttpsServer({ key: readFileSync(path.join(dir, 'key.pem')), cert }, (request, response) => {
         seen.push({
           servername: (request.socket as import('node:tls').TLSSocket).servername,

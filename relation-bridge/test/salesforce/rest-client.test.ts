@@ -143,7 +143,7 @@ describe('SalesforceRestClient against the local org', () => {
     ]);
   });
 
-  it('settles a search Salesforce refuses in its place, and throws one that may pass later', async () => {
+  it('settles a failed search in its place, refused or failed for now; a dead session is thrown', async () => {
     const id = org.addContact({ LastName: 'a', Phone: '03-1234-5678' });
     const good = 'FIND {0312345678} IN PHONE FIELDS RETURNING Contact(Id)';
     const results = await client.searchManySettled([good, 'FIND {0312345678} RETURNING Nope__c(Id)', good]);
@@ -151,7 +151,10 @@ describe('SalesforceRestClient against the local org', () => {
     expect(results[1]).toMatchObject({ kind: 'permanent', code: 'INVALID_TYPE' });
     expect(results[2]).toEqual([expect.objectContaining({ Id: id })]);
     sf.faults.serverError({ path: '/search' });
-    expect(await caught(client.searchManySettled([good]))).toMatchObject({ kind: 'retryable' });
+    const [failed] = await client.searchManySettled([good]);
+    expect(failed).toMatchObject({ kind: 'retryable', code: 'SERVER_UNAVAILABLE' });
+    org.exhaustApiBudget();
+    expect(await caught(client.searchManySettled([good]))).toMatchObject({ kind: 'api_budget' });
   });
 
   it('settles every query of a composite call Salesforce refuses as a whole; the next call still answers', async () => {
