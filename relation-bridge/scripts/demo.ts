@@ -86,8 +86,9 @@ async function main(): Promise<void> {
     SF_HEALTH_INTERVAL_MS: '1000',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   });
-  const bridge = createBridge(config, { logger: createLogger(config.LOG_LEVEL) });
+  const bridge = await createBridge(config, { logger: createLogger(config.LOG_LEVEL) });
   server.on('request', bridge.app);
+  bridge.start();
   say(`bridge: ${baseUrl}  (SQLite: ${path.join(DATA_DIR, 'bridge.db')})`);
 
   // An action taken before the link exists: it must not be backfilled.
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
   say(`  2. ログイン (${user.username}) → 許可 → ${callback.origin}${callback.pathname}`);
   const done = await fetch(callback);
   if (done.status !== 200) throw new Error(`the OAuth callback answered ${done.status}`);
-  const link = await bridge.store.getLinkForInbox('12');
+  const link = await bridge.store.links.getLinkForInbox('12');
   if (link === null) throw new Error('the link was not created');
   say(`  3. 完了: org ${link.orgId}, user ${link.authorizedUsername}, 作成先 ${link.target} (取引先責任者 → リード)`);
 
@@ -220,7 +221,7 @@ async function main(): Promise<void> {
   const all = [...syncable, long, ...notSynced].map((p) => p.action.id);
   let actions: StoredAction[] = [];
   for (let round = 0; round < 300; round += 1) {
-    actions = (await Promise.all(all.map((id) => bridge.store.getAction(id)))).filter(
+    actions = (await Promise.all(all.map((id) => bridge.store.actions.get(id)))).filter(
       (a): a is StoredAction => a !== null,
     );
     if (actions.every((a) => a.state !== 'received' && a.state !== 'pending')) break;
@@ -253,7 +254,7 @@ async function main(): Promise<void> {
   }
   const syncedChannels = new Set(actions.filter((a) => a.state === 'synced').map((a) => a.channel));
   const truncated = long.action.id;
-  const longEvent = org.record((await bridge.store.getAction(truncated))?.sfEventId ?? '');
+  const longEvent = org.record((await bridge.store.actions.get(truncated))?.sfEventId ?? '');
   say();
   say(
     `12 チャネルすべて同期 / all twelve channels synced: ${SYNCABLE_CHANNELS.every((c) => syncedChannels.has(c)) ? 'yes' : 'NO'}`,
@@ -266,7 +267,7 @@ async function main(): Promise<void> {
   say();
   say('Salesforce 側の連携ポリシー / the link policy in Salesforce (inbx__Inbox_Link__mdt):');
   const stateOf = async (id: string) => {
-    const action = await bridge.store.getAction(id);
+    const action = await bridge.store.actions.get(id);
     return `${action?.state ?? 'missing'}${action?.reason ? `: ${action.reason}` : ''}`;
   };
   const waitUntil = async (id: string, wanted: string) => {
@@ -296,7 +297,7 @@ async function main(): Promise<void> {
   );
   org.setCustomMetadata('Inbox_Link', 'Inbox_12', { Active__c: true });
   const back = await waitUntil(whileOff.action.id, 'synced');
-  const offEvent = org.record((await bridge.store.getAction(whileOff.action.id))?.sfEventId ?? '');
+  const offEvent = org.record((await bridge.store.actions.get(whileOff.action.id))?.sfEventId ?? '');
   say(
     `  Active__c = true  → ${whileOff.action.id} ${back}, Body_Capture__c = None → 説明 / Description ${JSON.stringify(offEvent?.Description ?? '')}`,
   );

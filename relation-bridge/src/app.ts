@@ -1,49 +1,63 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import express from 'express';
 import { createAdminRouter } from './admin/routes';
-import { WebhookSecrets } from './admin/webhook-secrets';
 import { ConsoleAccounts, hashSessionId } from './auth/accounts';
 import { sessionIdFrom } from './auth/http';
 import { publicUrl, type Config } from './config';
 import { ConsoleHousekeeping } from './console/housekeeping';
 import { CONSOLE_PATH, createConsoleRouter } from './console/server';
 import { loadOrCreateKey, SecretBox } from './crypto/secret-box';
+import { GroupCommit } from './intake/group-commit';
 import { createIntakeRouter } from './intake/routes';
+import { WebhookSecrets } from './intake/webhook-secrets';
+import { createLinks, type Links } from './links';
 import { createOAuthCallbackRouter } from './links/routes';
-import { LinksService } from './links/service';
 import type { Logger } from './logging';
+import { type BridgeStore, openBridgeStore } from './repositories';
 import { OAuthClient } from './salesforce/oauth-client';
-import { createSqliteStore } from './store/sqlite';
-import type { Store } from './store/store';
 import { SyncEngine } from './sync/engine';
 import { SalesforceSessions } from './sync/sessions';
 
 export interface Bridge {
   app: express.Express;
-  store: Store;
+  store: BridgeStore;
   engine: SyncEngine;
-  links: LinksService;
+  links: Links;
+  /** Commits webhooks in groups before they are answered. */
+  intake: GroupCommit;
   /** The console's periodic chores (sessions, abandoned pending links, error log retention). */
   housekeeping: ConsoleHousekeeping;
-  /** Stops the engine (committing the batch in flight) and closes the store. */
+  /** This instance's name in leases and logs. */
+  instanceId: string;
+  /** Starts the sync engine and the housekeeping; the server calls it once it listens. */
+  start(): void;
+  /** Stops the engine (committing the batch in flight), commits queued webhooks, and closes the store. */
   close(): Promise<void>;
 }
 
 export interface BridgeOptions {
   logger: Logger;
   now?: () => number;
-  /** Start the sync engine's timers (tests may drive it by hand). */
-  startEngine?: boolean;
+  /** An open store to use instead of the configured one (tests). */
+  store?: BridgeStore;
 }
 
 /** The composition root: builds every part of the bridge from the configuration. */
-export function createBridge(config: Config, options: BridgeOptions): Bridge {
+export async function createBridge(config: Config, options: BridgeOptions): Promise<Bridge> {
   const { logger } = options;
   const now = options.now ?? Date.now;
-  fs.mkdirSync(config.BRIDGE_DATA_DIR, { recursive: true });
+  const instanceId = config.BRIDGE_INSTANCE_ID ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const secretBox = SecretBox.fromKey(loadOrCreateKey(config.BRIDGE_DATA_DIR, config.BRIDGE_ENCRYPTION_KEY));
-  const store = createSqliteStore({ file: path.join(config.BRIDGE_DATA_DIR, 'bridge.db'), secretBox, logger });
+  const store =
+    options.store ??
+    (await openBridgeStore({
+      databaseUrl: config.BRIDGE_DATABASE_URL,
+      poolSize: config.BRIDGE_DATABASE_POOL_SIZE,
+      dataDir: config.BRIDGE_DATA_DIR,
+      secretBox,
+      logger,
+    }));
 
   const oauth = new OAuthClient({
     clientId: config.SF_CLIENT_ID ?? '',
@@ -57,6 +71,7 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
     oauth,
     logger,
     now,
+    instanceId,
     settings: {
       apiVersion: config.SF_API_VERSION,
       timeoutMs: config.SF_REQUEST_TIMEOUT_MS,
@@ -69,12 +84,14 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
     sessions,
     logger,
     now,
+    workerId: instanceId,
     settings: {
       syncedKinds: config.SYNC_KINDS,
       pollMs: config.SYNC_POLL_MS,
       lingerMs: config.SYNC_LINGER_MS,
       batchSize: config.SYNC_BATCH_SIZE,
       leaseMs: config.SYNC_LEASE_MS,
+      requestTimeoutMs: config.SF_REQUEST_TIMEOUT_MS,
       maxAttempts: config.SYNC_MAX_ATTEMPTS,
       backoffBaseMs: config.SYNC_BACKOFF_BASE_MS,
       backoffMaxMs: config.SYNC_BACKOFF_MAX_MS,
@@ -87,11 +104,12 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
       healthIntervalMs: config.SF_HEALTH_INTERVAL_MS,
     },
   });
-  const links = new LinksService({
+  const links = createLinks({
     store,
     oauth,
     loginUrls: { production: config.SF_LOGIN_URL_PRODUCTION, sandbox: config.SF_LOGIN_URL_SANDBOX },
     apiVersion: config.SF_API_VERSION,
+    requestTimeoutMs: config.SF_REQUEST_TIMEOUT_MS,
     now,
     logger,
     onReauthorized: (authId: string) => {
@@ -108,12 +126,15 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
     sessionMaxMs: config.CONSOLE_SESSION_MAX_HOURS * 3_600_000,
   });
   const cookies = { secure: publicUrl(config).startsWith('https:') };
-  const webhookSecrets = new WebhookSecrets({ store, configured: config.WEBHOOK_SECRETS, logger, now });
-  void webhookSecrets
-    .load()
-    .catch((error: unknown) => logger.error({ err: error }, 'webhook secrets could not be read'));
+  const webhookSecrets = new WebhookSecrets({
+    repository: store.webhookSecrets,
+    configured: config.WEBHOOK_SECRETS,
+    logger,
+    now,
+  });
+  await webhookSecrets.load();
   const housekeeping = new ConsoleHousekeeping({
-    store,
+    actions: store.actions,
     accounts,
     links,
     webhookSecrets,
@@ -121,6 +142,7 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
     logger,
     now,
   });
+  const intake = new GroupCommit({ actions: store.actions, logger });
 
   const app = express();
   app.disable('x-powered-by');
@@ -137,7 +159,7 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
   });
   app.use(
     createIntakeRouter({
-      store,
+      ingest: (action) => intake.ingest(action),
       secrets: () => webhookSecrets.current(),
       toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS,
       maxBodyBytes: config.WEBHOOK_MAX_BODY_BYTES,
@@ -176,20 +198,25 @@ export function createBridge(config: Config, options: BridgeOptions): Bridge {
   );
   app.use(createConsoleRouter());
 
-  if (options.startEngine !== false) {
-    engine.start();
-    housekeeping.start(60_000);
-  }
-
+  let started = false;
   return {
     app,
     store,
     engine,
     links,
+    intake,
     housekeeping,
+    instanceId,
+    start() {
+      if (started) return;
+      started = true;
+      engine.start();
+      housekeeping.start(60_000);
+    },
     async close() {
       await engine.stop();
       await housekeeping.stop();
+      await intake.drain();
       await store.close();
     },
   };

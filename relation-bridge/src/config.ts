@@ -27,6 +27,20 @@ const schema = z.object({
   /** Public base URL of the bridge; the OAuth callback is `${BRIDGE_PUBLIC_URL}/oauth/callback`. */
   BRIDGE_PUBLIC_URL: z.url().optional(),
   BRIDGE_DATA_DIR: z.string().default('./data'),
+  /**
+   * `postgres://user:password@host:5432/database`: keep the state in PostgreSQL, shared by
+   * several bridge instances. Unset: the embedded SQLite file in BRIDGE_DATA_DIR.
+   */
+  BRIDGE_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  /** Connections each bridge instance keeps to PostgreSQL. */
+  BRIDGE_DATABASE_POOL_SIZE: int(10, 2),
+  /** This instance's name in leases and logs; default: host name, process id and a random part. */
+  BRIDGE_INSTANCE_ID: z.string().min(1).max(100).optional(),
+  /** On SIGTERM, how long to finish the batch in flight before exiting anyway (leases make that safe). */
+  BRIDGE_STOP_TIMEOUT_MS: int(15_000, 100),
   /** base64 of 32 random bytes; encrypts tokens and secrets at rest. */
   BRIDGE_ENCRYPTION_KEY: z.string().optional(),
   /** Bearer token for the JSON admin API. */
@@ -85,7 +99,8 @@ const schema = z.object({
   /** How long to wait for more actions before syncing a partial batch. */
   SYNC_LINGER_MS: int(500, 0),
   SYNC_BATCH_SIZE: int(1000, 1),
-  SYNC_LEASE_MS: int(120_000, 1000),
+  /** A claim's lease; renewed while its batch runs, so a dead instance's work is taken over after it. */
+  SYNC_LEASE_MS: int(45_000, 1000),
   SYNC_MAX_ATTEMPTS: int(12, 1),
   SYNC_BACKOFF_BASE_MS: int(2000, 1),
   SYNC_BACKOFF_MAX_MS: int(30 * 60_000, 1),
@@ -118,6 +133,11 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const config = parsed.data;
+  if (config.BRIDGE_DATABASE_URL !== undefined && (config.BRIDGE_ENCRYPTION_KEY ?? '').trim() === '') {
+    throw new ConfigError([
+      'BRIDGE_ENCRYPTION_KEY: required with BRIDGE_DATABASE_URL: every bridge instance on the database needs the same key',
+    ]);
+  }
   salesforceProxy(config);
   for (const secret of config.WEBHOOK_SECRETS) {
     if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) {

@@ -1,9 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { createBridge } from './app';
 import { ConfigError, loadConfig, publicUrl } from './config';
-import { createLogger } from './logging';
+import { createLogger, type Logger } from './logging';
 
-/** The bridge process: configuration, listening, and a graceful stop on SIGTERM/SIGINT. */
+/**
+ * The bridge process: configuration, listening, then the sync engine, and a stop on
+ * SIGTERM/SIGINT that always ends the process: the batch in flight gets
+ * BRIDGE_STOP_TIMEOUT_MS to commit, after which the process exits anyway (its leases
+ * expire and another instance, or the next start, takes its work over).
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -16,14 +21,17 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.LOG_LEVEL);
-  const bridge = createBridge(config, { logger });
+  handleProcessFailures(logger);
+  const bridge = await createBridge(config, { logger });
   const server = bridge.app.listen(config.BRIDGE_PORT, config.BRIDGE_HOST);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
-  logger.info({ port, publicUrl: publicUrl(config) }, 'relation-bridge listening');
+  // Webhooks are answered from here on, whatever the sync has to catch up with.
+  bridge.start();
+  logger.info({ port, publicUrl: publicUrl(config), instanceId: bridge.instanceId }, 'relation-bridge listening');
   process.send?.({ type: 'listening', port });
 
   let stopping = false;
@@ -31,6 +39,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: no new requests, finishing the batch in flight');
+    const deadline = setTimeout(() => {
+      logger.warn({ timeoutMs: config.BRIDGE_STOP_TIMEOUT_MS }, 'stop deadline passed: exiting now');
+      process.exit(1);
+    }, config.BRIDGE_STOP_TIMEOUT_MS);
+    deadline.unref();
     server.close();
     server.closeIdleConnections();
     bridge
@@ -45,4 +58,23 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-void main();
+/**
+ * An error nothing caught leaves the process in an unknown state: log it and exit, and let
+ * the supervisor (systemd, the orchestrator) start a clean one. Every 2xx was committed
+ * before it was sent, so nothing acknowledged is lost.
+ */
+function handleProcessFailures(logger: Logger): void {
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception: exiting');
+    process.exit(70);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection: exiting');
+    process.exit(70);
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`relation-bridge could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import { type FailureKind, isBridgeError } from '../core/errors';
 import type { Logger } from '../logging';
-import { LinkConflictError } from '../store/store';
+import { LinkConflictError } from '../links/links-repository';
 
 const STATUS_BY_KIND: Record<FailureKind, number> = {
   bad_input: 400,

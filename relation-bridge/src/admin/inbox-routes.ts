@@ -3,9 +3,10 @@ import { isOwner, requireInboxRole, requireOwner, roleOn } from '../auth/access'
 import { principalOf } from '../auth/http';
 import { BridgeError } from '../core/errors';
 import type { Link } from '../core/types';
-import type { LinksService } from '../links/service';
-import type { RegisteredInbox } from '../store/console-store';
-import type { Store } from '../store/store';
+import type { Links } from '../links';
+import type { RegisteredInbox } from './inboxes-repository';
+import type { AccountsRepository } from '../auth/accounts-repository';
+import type { InboxesRepository } from './inboxes-repository';
 import { auditQuery, memberBody, parseOrThrow, registerInboxBody, renameInboxBody } from './schemas';
 import { auditView } from './views';
 
@@ -32,7 +33,12 @@ export function inboxNotRegistered(inboxId: string): BridgeError {
 /** Registered inboxes, who holds which role on them, and each inbox's link audit log. */
 export function registerInboxRoutes(
   router: Router,
-  { links, store, now }: { links: LinksService; store: Store; now: () => number },
+  {
+    links,
+    inboxes,
+    accounts,
+    now,
+  }: { links: Links; inboxes: InboxesRepository; accounts: AccountsRepository; now: () => number },
 ): void {
   const inboxView = (inbox: RegisteredInbox, role: string | null, link: Link | undefined) => ({
     inboxId: inbox.inboxId,
@@ -44,12 +50,12 @@ export function registerInboxRoutes(
 
   router.get('/inboxes', async (_req, res) => {
     const principal = principalOf(res);
-    const registered = await store.console.listInboxes();
-    const linkOf = new Map((await links.listLinks()).map((link) => [link.inboxId, link]));
+    const registered = await inboxes.list();
+    const linkOf = new Map((await links.store.links.listLinks()).map((link) => [link.inboxId, link]));
     const visible = registered.filter((inbox) => roleOn(principal, inbox.inboxId) !== null);
     const known = new Set(registered.map((inbox) => inbox.inboxId));
     const unregistered = isOwner(principal)
-      ? (await store.console.listSeenInboxes())
+      ? (await inboxes.listSeen())
           .filter((seen) => !known.has(seen.inboxId))
           .map((seen) => ({
             inboxId: seen.inboxId,
@@ -69,7 +75,7 @@ export function registerInboxRoutes(
     const principal = principalOf(res);
     requireOwner(principal);
     const body = parseOrThrow(registerInboxBody, req.body, 'body');
-    const inbox = await store.console.registerInbox({
+    const inbox = await inboxes.register({
       inboxId: body.inboxId,
       name: body.name,
       registeredBy: principal.kind === 'user' ? principal.user.id : null,
@@ -79,7 +85,7 @@ export function registerInboxRoutes(
       inboxView(
         inbox,
         'owner',
-        (await links.listLinks()).find((l) => l.inboxId === inbox.inboxId),
+        (await links.store.links.listLinks()).find((l) => l.inboxId === inbox.inboxId),
       ),
     );
   });
@@ -88,30 +94,30 @@ export function registerInboxRoutes(
     const principal = principalOf(res);
     const inboxId = param(req.params.inboxId);
     const role = requireInboxRole(principal, inboxId, 'member');
-    const inbox = await store.console.getInbox(inboxId);
+    const inbox = await inboxes.get(inboxId);
     if (inbox === null) throw inboxNotRegistered(inboxId);
-    res.json(inboxView(inbox, role, (await store.getLinkForInbox(inboxId)) ?? undefined));
+    res.json(inboxView(inbox, role, (await links.store.links.getLinkForInbox(inboxId)) ?? undefined));
   });
 
   router.patch('/inboxes/:inboxId', async (req, res) => {
     requireOwner(principalOf(res));
     const body = parseOrThrow(renameInboxBody, req.body, 'body');
     const inboxId = param(req.params.inboxId);
-    const inbox = await store.console.renameInbox(inboxId, body.name);
-    res.json(inboxView(inbox, 'owner', (await store.getLinkForInbox(inboxId)) ?? undefined));
+    const inbox = await inboxes.rename(inboxId, body.name);
+    res.json(inboxView(inbox, 'owner', (await links.store.links.getLinkForInbox(inboxId)) ?? undefined));
   });
 
   router.delete('/inboxes/:inboxId', async (req, res) => {
     requireOwner(principalOf(res));
-    await store.console.unregisterInbox(param(req.params.inboxId));
+    await inboxes.unregister(param(req.params.inboxId));
     res.status(204).end();
   });
 
   router.get('/inboxes/:inboxId/members', async (req, res) => {
     const inboxId = param(req.params.inboxId);
     requireInboxRole(principalOf(res), inboxId, 'member');
-    const users = new Map((await store.console.listUsers()).map((user) => [user.id, user]));
-    const members = (await store.console.listInboxMembers(inboxId)).map((membership) => {
+    const users = new Map((await accounts.listUsers()).map((user) => [user.id, user]));
+    const members = (await inboxes.listMembers(inboxId)).map((membership) => {
       const user = users.get(membership.userId);
       return {
         userId: membership.userId,
@@ -129,8 +135,8 @@ export function registerInboxRoutes(
     const body = parseOrThrow(memberBody, req.body, 'body');
     const inboxId = param(req.params.inboxId);
     const userId = param(req.params.userId);
-    if ((await store.console.getInbox(inboxId)) === null) throw inboxNotRegistered(inboxId);
-    const user = await store.console.getUser(userId);
+    if ((await inboxes.get(inboxId)) === null) throw inboxNotRegistered(inboxId);
+    const user = await accounts.getUser(userId);
     if (user === null) {
       throw new BridgeError('bad_input', `No console user has the id "${userId}".`, {
         code: 'user_not_found',
@@ -138,13 +144,13 @@ export function registerInboxRoutes(
       });
     }
     const grantedAt = now();
-    await store.console.setInboxRole(inboxId, userId, body.role, grantedAt);
+    await inboxes.setRole(inboxId, userId, body.role, grantedAt);
     res.json({ userId, email: user.email, name: user.name, role: body.role, grantedAt: iso(grantedAt) });
   });
 
   router.delete('/inboxes/:inboxId/members/:userId', async (req, res) => {
     requireOwner(principalOf(res));
-    await store.console.setInboxRole(param(req.params.inboxId), param(req.params.userId), null, now());
+    await inboxes.setRole(param(req.params.inboxId), param(req.params.userId), null, now());
     res.status(204).end();
   });
 
@@ -152,6 +158,6 @@ export function registerInboxRoutes(
     const inboxId = param(req.params.inboxId);
     requireInboxRole(principalOf(res), inboxId, 'member');
     const query = parseOrThrow(auditQuery, req.query, 'query');
-    res.json({ entries: (await links.listAudit(inboxId, query.limit)).map(auditView) });
+    res.json({ entries: (await links.store.audit.list(inboxId, query.limit)).map(auditView) });
   });
 }

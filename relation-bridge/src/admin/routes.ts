@@ -4,9 +4,12 @@ import { actorOf, forbidden, isOwner, requireInboxRole, requireOwner, roleOn } f
 import { authenticate, principalOf, type SessionCookieSettings } from '../auth/http';
 import { registerSessionRoutes, registerSignIn, registerUserRoutes } from '../auth/routes';
 import { BridgeError } from '../core/errors';
-import type { LinksService } from '../links/service';
+import type { Links } from '../links';
 import type { Logger } from '../logging';
+import type { AccountsRepository } from '../auth/accounts-repository';
 import type { Store } from '../store/store';
+import type { ActionsRepository } from '../sync/actions-repository';
+import type { InboxesRepository } from './inboxes-repository';
 import { adminErrorHandler } from './errors';
 import { registerInboxRoutes } from './inbox-routes';
 import {
@@ -20,12 +23,12 @@ import {
   webhookSecretBody,
 } from './schemas';
 import { actionView, healthView, linkView, webhookSecretView } from './views';
-import type { WebhookSecrets } from './webhook-secrets';
+import type { WebhookSecrets } from '../intake/webhook-secrets';
 import { initiatorOf, registerWizardRoutes } from './wizard-routes';
 
 export interface AdminRouterOptions {
-  links: LinksService;
-  store: Store;
+  links: Links;
+  store: Store<{ actions: ActionsRepository; inboxes: InboxesRepository; accounts: AccountsRepository }>;
   /**
    * BRIDGE_ADMIN_TOKEN (acts as an owner); without it a bearer token is answered 503
    * admin_api_disabled, and without console accounts so is everything.
@@ -72,12 +75,12 @@ export function createAdminRouter({
   router.use(express.json({ limit: '64kb' }));
   if (accounts !== undefined) {
     registerSessionRoutes(router, { accounts, cookies });
-    registerUserRoutes(router, { accounts, store });
+    registerUserRoutes(router, { accounts, inboxes: store.inboxes });
   }
 
   /** A link of an inbox the caller holds `needed` on (404 when unknown). */
   const linkFor = async (res: express.Response, id: string, needed: 'admin' | 'member') => {
-    const link = await links.getLink(id);
+    const link = await links.store.links.getLink(id);
     if (link === null) throw notFound('link', id);
     requireInboxRole(principalOf(res), link.inboxId, needed);
     return link;
@@ -87,7 +90,7 @@ export function createAdminRouter({
     const body = parseOrThrow(authorizeLinkBody, req.body, 'body');
     const principal = principalOf(res);
     requireInboxRole(principal, body.inboxId, 'admin');
-    const started = await links.startLink(
+    const started = await links.flows.startLink(
       {
         inboxId: body.inboxId,
         inboxName: body.inboxName ?? null,
@@ -104,7 +107,7 @@ export function createAdminRouter({
   router.get('/links', async (req, res) => {
     const principal = principalOf(res);
     const query = parseOrThrow(listLinksQuery, req.query, 'query');
-    const all = await links.listLinks({ includeDeleted: query.includeDeleted === 'true' });
+    const all = await links.store.links.listLinks({ includeDeleted: query.includeDeleted === 'true' });
     const selected = all.filter(
       (link) =>
         (query.inboxId === undefined || link.inboxId === query.inboxId) && roleOn(principal, link.inboxId) !== null,
@@ -119,7 +122,7 @@ export function createAdminRouter({
   router.patch('/links/:id', async (req, res) => {
     const body = parseOrThrow(updateLinkBody, req.body, 'body');
     const link = await linkFor(res, param(req.params.id), 'admin');
-    const updated = await links.updateLink(
+    const updated = await links.lifecycle.update(
       link.id,
       {
         ...(body.target === undefined ? {} : { target: body.target }),
@@ -132,7 +135,7 @@ export function createAdminRouter({
 
   router.delete('/links/:id', async (req, res) => {
     const link = await linkFor(res, param(req.params.id), 'admin');
-    const result = await links.deleteLink(link.id, actorOf(principalOf(res)));
+    const result = await links.lifecycle.delete(link.id, actorOf(principalOf(res)));
     res.json({
       deleted: true,
       revoked: result.revoked,
@@ -144,14 +147,14 @@ export function createAdminRouter({
 
   router.post('/links/:id/reauthorize', async (req, res) => {
     const link = await linkFor(res, param(req.params.id), 'admin');
-    const started = await links.startReauth(link.id, initiatorOf(principalOf(res)));
+    const started = await links.flows.startReauth(link.id, initiatorOf(principalOf(res)));
     res.status(201).json({ ...started, expiresAt: new Date(started.expiresAt).toISOString() });
   });
 
   router.get('/inboxes/:inboxId/health', async (req, res) => {
     const inboxId = param(req.params.inboxId);
     requireInboxRole(principalOf(res), inboxId, 'member');
-    res.json(healthView(await links.getInboxHealth(inboxId)));
+    res.json(healthView(await links.health(inboxId)));
   });
 
   router.get('/actions', async (req, res) => {
@@ -162,7 +165,7 @@ export function createAdminRouter({
     } else {
       requireInboxRole(principal, query.inboxId, 'member');
     }
-    const actions = await store.listActions({
+    const actions = await store.actions.list({
       ...(query.inboxId === undefined ? {} : { inboxId: query.inboxId }),
       ...(query.linkId === undefined ? {} : { linkId: query.linkId }),
       ...(query.state === undefined ? {} : { states: query.state }),
@@ -189,11 +192,11 @@ export function createAdminRouter({
     const ids = [...new Set(body.actionIds)];
     if (!isOwner(principal)) {
       for (const id of ids) {
-        const action = await store.getAction(id);
+        const action = await store.actions.get(id);
         if (action !== null) requireInboxRole(principal, action.inboxId, 'admin');
       }
     }
-    const retried = await store.retryActions(ids, now());
+    const retried = await store.actions.retry(ids, now());
     logger.info(
       { requested: body.actionIds.length, retried, by: actorOf(principal).name },
       'actions retried by an admin',
@@ -203,14 +206,14 @@ export function createAdminRouter({
 
   router.get('/actions/:actionId', async (req, res) => {
     const id = param(req.params.actionId);
-    const action = await store.getAction(id);
+    const action = await store.actions.get(id);
     if (action === null) throw notFound('action', id);
     requireInboxRole(principalOf(res), action.inboxId, 'member');
     res.json(actionView(action, true));
   });
 
-  registerInboxRoutes(router, { links, store, now });
-  registerWizardRoutes(router, { links, store });
+  registerInboxRoutes(router, { links, inboxes: store.inboxes, accounts: store.accounts, now });
+  registerWizardRoutes(router, { links, inboxes: store.inboxes });
 
   if (webhookSecrets !== undefined) {
     router.get('/webhook-secrets', async (_req, res) => {

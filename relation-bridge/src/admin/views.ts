@@ -1,7 +1,9 @@
 import type { Link, StoredAction } from '../core/types';
-import type { HeldAuthorization, InboxHealth } from '../links/service';
-import type { LinkAuditEntry, PendingLink } from '../store/console-store';
-import type { WebhookSecretSummary } from './webhook-secrets';
+import type { HeldAuthorization } from '../links/authorization-reuse';
+import type { InboxHealth } from '../links/link-health';
+import type { LinkAuditEntry } from '../links/audit-repository';
+import type { PendingLink } from '../links/pending-links-repository';
+import type { WebhookSecretSummary } from '../intake/webhook-secrets';
 
 /**
  * The JSON shapes of the admin API (docs/openapi.yaml). Times are ISO 8601 in UTC.

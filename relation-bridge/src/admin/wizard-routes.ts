@@ -1,10 +1,20 @@
 import type { Router } from 'express';
-import { actorOf, administersAnyInbox, forbidden, isOwner, type Principal, requireInboxRole } from '../auth/access';
+import {
+  actorOf,
+  administersAnyInbox,
+  forbidden,
+  isOwner,
+  type Principal,
+  requireInboxRole,
+  roleOn,
+} from '../auth/access';
 import { principalOf } from '../auth/http';
 import { BridgeError } from '../core/errors';
-import type { FlowInitiator, LinksService } from '../links/service';
-import type { PendingLink } from '../store/console-store';
-import type { Store } from '../store/store';
+import type { Links } from '../links';
+import type { AuthViewer } from '../links/authorization-reuse';
+import type { FlowInitiator } from '../links/oauth-flows';
+import type { PendingLink } from '../links/pending-links-repository';
+import type { InboxesRepository } from './inboxes-repository';
 import { inboxNotRegistered } from './inbox-routes';
 import { completePendingLinkBody, createLinkBody, inboxQuery, parseOrThrow, startPendingLinkBody } from './schemas';
 import { authorizationView, linkView, pendingLinkView } from './views';
@@ -15,6 +25,18 @@ function param(value: string | string[] | undefined): string {
 
 export function initiatorOf(principal: Principal): FlowInitiator {
   return { actor: actorOf(principal), sessionHash: principal.kind === 'user' ? principal.sessionIdHash : null };
+}
+
+/** Who asks for an authorisation, as the reuse rules see it. */
+export function viewerOf(principal: Principal): AuthViewer {
+  return {
+    actor: actorOf(principal),
+    isOwner: isOwner(principal),
+    administers: (inboxId) => {
+      const role = roleOn(principal, inboxId);
+      return role === 'owner' || role === 'admin';
+    },
+  };
 }
 
 function pendingLinkNotFound(id: string): BridgeError {
@@ -30,14 +52,17 @@ function pendingLinkNotFound(id: string): BridgeError {
  * as a pending link until the target is chosen), or reuse an authorisation the bridge holds;
  * then choose the target and the default owner among the org's active users.
  */
-export function registerWizardRoutes(router: Router, { links, store }: { links: LinksService; store: Store }): void {
+export function registerWizardRoutes(
+  router: Router,
+  { links, inboxes }: { links: Links; inboxes: InboxesRepository },
+): void {
   const requireRegistered = async (inboxId: string) => {
-    const inbox = await store.console.getInbox(inboxId);
+    const inbox = await inboxes.get(inboxId);
     if (inbox === null) throw inboxNotRegistered(inboxId);
     return inbox;
   };
   const pendingFor = async (principal: Principal, id: string): Promise<PendingLink> => {
-    const pending = await links.getPendingLink(id);
+    const pending = await links.pending.get(id);
     if (pending === null) throw pendingLinkNotFound(id);
     requireInboxRole(principal, pending.inboxId, 'admin');
     return pending;
@@ -48,7 +73,7 @@ export function registerWizardRoutes(router: Router, { links, store }: { links: 
     const body = parseOrThrow(startPendingLinkBody, req.body, 'body');
     requireInboxRole(principal, body.inboxId, 'admin');
     const inbox = await requireRegistered(body.inboxId);
-    const started = await links.startPendingLink(
+    const started = await links.flows.startPendingLink(
       {
         inboxId: inbox.inboxId,
         inboxName: inbox.name,
@@ -68,7 +93,7 @@ export function registerWizardRoutes(router: Router, { links, store }: { links: 
     } else {
       requireInboxRole(principal, query.inboxId, 'admin');
     }
-    res.json({ pendingLinks: (await links.listPendingLinks(query.inboxId)).map(pendingLinkView) });
+    res.json({ pendingLinks: (await links.pending.list(query.inboxId)).map(pendingLinkView) });
   });
 
   router.get('/pending-links/:id', async (req, res) => {
@@ -77,14 +102,16 @@ export function registerWizardRoutes(router: Router, { links, store }: { links: 
 
   router.get('/pending-links/:id/salesforce-users', async (req, res) => {
     const pending = await pendingFor(principalOf(res), param(req.params.id));
-    res.json({ users: await links.listSalesforceUsers({ pendingLinkId: pending.id }) });
+    res.json({
+      users: await links.reuse.listSalesforceUsers({ pendingLinkId: pending.id }, viewerOf(principalOf(res))),
+    });
   });
 
   router.post('/pending-links/:id/complete', async (req, res) => {
     const principal = principalOf(res);
     const pending = await pendingFor(principal, param(req.params.id));
     const body = parseOrThrow(completePendingLinkBody, req.body, 'body');
-    const link = await links.completePendingLink(
+    const link = await links.pending.complete(
       pending.id,
       { target: body.target, ...(body.defaultOwnerId === undefined ? {} : { defaultOwnerId: body.defaultOwnerId }) },
       actorOf(principal),
@@ -94,20 +121,21 @@ export function registerWizardRoutes(router: Router, { links, store }: { links: 
 
   router.delete('/pending-links/:id', async (req, res) => {
     const pending = await pendingFor(principalOf(res), param(req.params.id));
-    const { revoked } = await links.discardPendingLink(pending.id);
+    const { revoked } = await links.pending.discard(pending.id);
     res.json({ discarded: true, revoked });
   });
 
   router.get('/salesforce-auths', async (_req, res) => {
     if (!administersAnyInbox(principalOf(res)))
       throw forbidden('Only an inbox admin or an owner may see authorisations.');
-    res.json({ authorizations: (await links.listAuthorizations()).map(authorizationView) });
+    res.json({ authorizations: (await links.reuse.list(viewerOf(principalOf(res)))).map(authorizationView) });
   });
 
   router.get('/salesforce-auths/:authId/salesforce-users', async (req, res) => {
     if (!administersAnyInbox(principalOf(res)))
       throw forbidden('Only an inbox admin or an owner may see authorisations.');
-    res.json({ users: await links.listSalesforceUsers({ authId: param(req.params.authId) }) });
+    const viewer = viewerOf(principalOf(res));
+    res.json({ users: await links.reuse.listSalesforceUsers({ authId: param(req.params.authId) }, viewer) });
   });
 
   router.post('/links', async (req, res) => {
@@ -115,7 +143,7 @@ export function registerWizardRoutes(router: Router, { links, store }: { links: 
     const body = parseOrThrow(createLinkBody, req.body, 'body');
     requireInboxRole(principal, body.inboxId, 'admin');
     const inbox = await requireRegistered(body.inboxId);
-    const link = await links.createLinkWithAuth(
+    const link = await links.reuse.createLink(
       {
         inboxId: inbox.inboxId,
         inboxName: body.inboxName ?? inbox.name,
@@ -123,18 +151,18 @@ export function registerWizardRoutes(router: Router, { links, store }: { links: 
         target: body.target,
         ...(body.defaultOwnerId === undefined ? {} : { defaultOwnerId: body.defaultOwnerId }),
       },
-      actorOf(principal),
+      viewerOf(principal),
     );
     res.status(201).json(linkView(link));
   });
 
   router.get('/links/:id/salesforce-users', async (req, res) => {
     const id = param(req.params.id);
-    const link = await links.getLink(id);
+    const link = await links.store.links.getLink(id);
     if (link === null) {
       throw new BridgeError('bad_input', `No link has the id "${id}".`, { code: 'link_not_found', httpStatus: 404 });
     }
     requireInboxRole(principalOf(res), link.inboxId, 'admin');
-    res.json({ users: await links.listSalesforceUsers({ linkId: id }) });
+    res.json({ users: await links.reuse.listSalesforceUsers({ linkId: id }, viewerOf(principalOf(res))) });
   });
 }

@@ -1,5 +1,7 @@
 import { BridgeError } from '../core/errors';
-import type { Actor, ConsoleUser, InboxRole } from '../store/console-store';
+import type { InboxRole } from '../admin/inboxes-repository';
+import type { Actor } from '../core/types';
+import type { ConsoleUser } from './accounts-repository';
 
 /**
  * Who is calling the admin API. A script with BRIDGE_ADMIN_TOKEN acts as an owner; a

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { BridgeError } from '../core/errors';
 import type { Logger } from '../logging';
-import type { ConsoleSession, ConsoleUser, InboxMembership, ThrottlePolicy } from '../store/console-store';
+import type { InboxesRepository, InboxMembership } from '../admin/inboxes-repository';
 import type { Store } from '../store/store';
+import type { AccountsRepository, ConsoleSession, ConsoleUser, ThrottlePolicy } from './accounts-repository';
 import {
   DEFAULT_SCRYPT,
   generatePassword,
@@ -15,26 +16,38 @@ import {
 
 const MINUTE_MS = 60_000;
 
-/** Failed sign-ins tolerated per account and per client address before a lock. */
+/**
+ * Sign-in attempts tolerated before a lock. The tight limit is per account and client
+ * address together, so nobody can lock a person out from elsewhere by knowing their email;
+ * the account's own limit is slower (it stops spraying from many addresses), and so is the
+ * address's (an office behind one NAT address is many people).
+ */
 export const DEFAULT_THROTTLE = {
-  account: { windowMs: 15 * MINUTE_MS, maxFailures: 5, lockMs: 15 * MINUTE_MS },
-  address: { windowMs: 15 * MINUTE_MS, maxFailures: 20, lockMs: 15 * MINUTE_MS },
+  pair: { windowMs: 15 * MINUTE_MS, maxFailures: 5, lockMs: 15 * MINUTE_MS },
+  account: { windowMs: 60 * MINUTE_MS, maxFailures: 50, lockMs: 15 * MINUTE_MS },
+  address: { windowMs: 15 * MINUTE_MS, maxFailures: 100, lockMs: 15 * MINUTE_MS },
 } as const satisfies Record<string, ThrottlePolicy>;
+
+export type ThrottlePolicies = Record<keyof typeof DEFAULT_THROTTLE, ThrottlePolicy>;
+
+/** Password checks (scrypt, 32 MiB and tens of ms each) running at once; more wait for nobody: 429. */
+const DEFAULT_MAX_CONCURRENT_VERIFICATIONS = 8;
 
 /** A session's last-seen time is written at most this often, not on every request. */
 const TOUCH_EVERY_MS = MINUTE_MS;
 
 export interface AccountsOptions {
-  store: Store;
+  store: Store<{ accounts: AccountsRepository; inboxes: InboxesRepository }>;
   logger: Logger;
   now?: () => number;
   /** A session ends after this long without a request. */
   sessionIdleMs: number;
   /** A session ends this long after sign-in, whatever the activity. */
   sessionMaxMs: number;
-  throttle?: { account: ThrottlePolicy; address: ThrottlePolicy };
+  throttle?: ThrottlePolicies;
   /** scrypt cost of new hashes; the default is what the bridge runs with. */
   passwordHashing?: ScryptParams;
+  maxConcurrentVerifications?: number;
 }
 
 export interface SignedIn {
@@ -72,6 +85,14 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+function busy(): BridgeError {
+  return new BridgeError('retryable', 'Too many sign-ins at once: try again in a moment.', {
+    code: 'sign_in_busy',
+    httpStatus: 429,
+    details: { retryAfterSeconds: 1 },
+  });
+}
+
 function tooManyAttempts(lockedUntil: number, now: number): BridgeError {
   const retryAfterSeconds = Math.max(1, Math.ceil((lockedUntil - now) / 1000));
   return new BridgeError('bad_input', 'Too many failed sign-ins: wait before trying again.', {
@@ -87,13 +108,15 @@ function tooManyAttempts(lockedUntil: number, now: number): BridgeError {
  * user out elsewhere.
  */
 export class ConsoleAccounts {
-  private readonly store: Store;
+  private readonly store: AccountsOptions['store'];
   private readonly logger: Logger;
   private readonly now: () => number;
   readonly sessionIdleMs: number;
   readonly sessionMaxMs: number;
-  private readonly throttle: { account: ThrottlePolicy; address: ThrottlePolicy };
+  private readonly throttle: ThrottlePolicies;
   private readonly hashing: ScryptParams;
+  private readonly maxVerifications: number;
+  private verifying = 0;
 
   constructor(options: AccountsOptions) {
     this.store = options.store;
@@ -103,42 +126,67 @@ export class ConsoleAccounts {
     this.sessionMaxMs = options.sessionMaxMs;
     this.throttle = options.throttle ?? DEFAULT_THROTTLE;
     this.hashing = options.passwordHashing ?? DEFAULT_SCRYPT;
+    this.maxVerifications = options.maxConcurrentVerifications ?? DEFAULT_MAX_CONCURRENT_VERIFICATIONS;
   }
 
+  /**
+   * Every attempt is counted before its password is checked, in one atomic statement per
+   * throttle key, so that parallel guesses cannot all pass a check made before any of them
+   * was counted; an attempt past a limit is refused without checking the password. A
+   * successful attempt is taken back from the address's count and clears the account's.
+   */
   async signIn(email: string, password: string, address: string): Promise<SignedIn> {
-    const accounts = this.store.console;
+    const accounts = this.store.accounts;
     const normalized = normalizeEmail(email);
-    const keys = { account: `account:${normalized}`, address: `ip:${address}` };
-    const now = this.now();
-    for (const key of [keys.account, keys.address]) {
-      const throttle = await accounts.getLoginThrottle(key);
-      if (throttle?.lockedUntil != null && throttle.lockedUntil > now) {
-        this.logger.warn(
-          { key: key.startsWith('ip:') ? key : 'account', lockedUntil: throttle.lockedUntil },
-          'console sign-in refused: locked',
-        );
-        throw tooManyAttempts(throttle.lockedUntil, now);
+    const keys = {
+      pair: `pair:${normalized} ${address}`,
+      account: `account:${normalized}`,
+      address: `ip:${address}`,
+    };
+    if (this.verifying >= this.maxVerifications) {
+      this.logger.warn({ address, verifying: this.verifying }, 'console sign-in refused: too many at once');
+      throw busy();
+    }
+    this.verifying += 1;
+    try {
+      const now = this.now();
+      const counted: string[] = [];
+      for (const name of ['pair', 'account', 'address'] as const) {
+        const { before, after } = await accounts.countAttempt(keys[name], now, this.throttle[name]);
+        counted.push(keys[name]);
+        const lockedUntil =
+          before?.lockedUntil != null && before.lockedUntil > now
+            ? before.lockedUntil
+            : after.failures > this.throttle[name].maxFailures
+              ? after.lockedUntil
+              : null;
+        if (lockedUntil !== null) {
+          this.logger.warn({ address, limit: name, lockedUntil }, 'console sign-in refused: locked');
+          throw tooManyAttempts(lockedUntil, now);
+        }
       }
+      const user = await accounts.getUserByEmail(normalized);
+      const matches = await verifyPassword(password, user?.passwordHash ?? unknownAccountHash(this.hashing));
+      if (user === null || !matches) {
+        this.logger.info({ address, known: user !== null }, 'console sign-in failed');
+        throw new BridgeError('bad_input', 'The email or the password is wrong.', {
+          code: 'invalid_credentials',
+          httpStatus: 401,
+        });
+      }
+      await accounts.clearThrottle(keys.pair);
+      await accounts.clearThrottle(keys.account);
+      await accounts.uncountAttempt(keys.address, this.throttle.address.maxFailures);
+      return await this.startSession(user, password);
+    } finally {
+      this.verifying -= 1;
     }
-    const user = await accounts.getUserByEmail(normalized);
-    const matches = await verifyPassword(password, user?.passwordHash ?? unknownAccountHash(this.hashing));
-    if (user === null || !matches) {
-      const failedAt = this.now();
-      const account = await accounts.recordLoginFailure(keys.account, failedAt, this.throttle.account);
-      const byAddress = await accounts.recordLoginFailure(keys.address, failedAt, this.throttle.address);
-      this.logger.info(
-        { known: user !== null, failures: account.failures, addressFailures: byAddress.failures },
-        'console sign-in failed',
-      );
-      throw new BridgeError('bad_input', 'The email or the password is wrong.', {
-        code: 'invalid_credentials',
-        httpStatus: 401,
-      });
-    }
-    await accounts.clearLoginFailures(keys.account);
+  }
+
+  private async startSession(user: ConsoleUser, password: string): Promise<SignedIn> {
     let signedInUser = user;
     if (needsRehash(user.passwordHash, this.hashing)) {
-      signedInUser = await accounts.updateUser(
+      signedInUser = await this.store.accounts.updateUser(
         user.id,
         { passwordHash: await hashPassword(password, this.hashing) },
         this.now(),
@@ -153,14 +201,14 @@ export class ConsoleAccounts {
       lastSeenAt: createdAt,
       expiresAt: createdAt + this.sessionMaxMs,
     };
-    await accounts.createSession(session);
+    await this.store.accounts.createSession(session);
     this.logger.info({ userId: user.id }, 'console sign-in');
     return { sessionId, session, user: signedInUser };
   }
 
   /** The live session for a cookie value, or null (unknown, idle too long, or past its end). */
   async resume(sessionId: string): Promise<ActiveSession | null> {
-    const accounts = this.store.console;
+    const accounts = this.store.accounts;
     const sessionIdHash = hashSessionId(sessionId);
     const session = await accounts.getSession(sessionIdHash);
     if (session === null) return null;
@@ -172,17 +220,17 @@ export class ConsoleAccounts {
     const user = await accounts.getUser(session.userId);
     if (user === null) return null;
     if (now - session.lastSeenAt >= TOUCH_EVERY_MS) await accounts.touchSession(sessionIdHash, now);
-    const roles = await accounts.listRolesOfUser(user.id);
+    const roles = await this.store.inboxes.listRolesOfUser(user.id);
     return { sessionIdHash, session: { ...session, lastSeenAt: now }, user, roles };
   }
 
   async signOut(sessionIdHash: string): Promise<void> {
-    await this.store.console.deleteSession(sessionIdHash);
+    await this.store.accounts.deleteSession(sessionIdHash);
   }
 
   async createUser(input: NewUserInput): Promise<{ user: ConsoleUser; generatedPassword: string | null }> {
     const generatedPassword = input.password === undefined ? generatePassword() : null;
-    const user = await this.store.console.createUser({
+    const user = await this.store.accounts.createUser({
       email: normalizeEmail(input.email),
       name: input.name.trim(),
       isOwner: input.isOwner,
@@ -198,16 +246,21 @@ export class ConsoleAccounts {
     userId: string,
     changes: { name?: string; isOwner?: boolean; password?: string },
   ): Promise<ConsoleUser> {
-    const user = await this.store.console.updateUser(
-      userId,
-      {
-        ...(changes.name === undefined ? {} : { name: changes.name.trim() }),
-        ...(changes.isOwner === undefined ? {} : { isOwner: changes.isOwner }),
-        ...(changes.password === undefined ? {} : { passwordHash: await hashPassword(changes.password, this.hashing) }),
-      },
-      this.now(),
-    );
-    if (changes.password !== undefined) await this.store.console.deleteSessionsOfUser(userId);
+    const passwordHash =
+      changes.password === undefined ? undefined : await hashPassword(changes.password, this.hashing);
+    const user = await this.store.transaction(async (tx) => {
+      const updated = await tx.accounts.updateUser(
+        userId,
+        {
+          ...(changes.name === undefined ? {} : { name: changes.name.trim() }),
+          ...(changes.isOwner === undefined ? {} : { isOwner: changes.isOwner }),
+          ...(passwordHash === undefined ? {} : { passwordHash }),
+        },
+        this.now(),
+      );
+      if (passwordHash !== undefined) await tx.accounts.deleteSessionsOfUser(userId);
+      return updated;
+    });
     this.logger.info(
       {
         userId,
@@ -227,34 +280,28 @@ export class ConsoleAccounts {
         httpStatus: 400,
       });
     }
-    await this.store.console.updateUser(
-      active.user.id,
-      { passwordHash: await hashPassword(newPassword, this.hashing) },
-      this.now(),
-    );
-    await this.store.console.deleteSessionsOfUser(active.user.id, active.sessionIdHash);
+    const passwordHash = await hashPassword(newPassword, this.hashing);
+    await this.store.transaction(async (tx) => {
+      await tx.accounts.updateUser(active.user.id, { passwordHash }, this.now());
+      await tx.accounts.deleteSessionsOfUser(active.user.id, active.sessionIdHash);
+    });
     this.logger.info({ userId: active.user.id }, 'console password changed');
   }
 
   async deleteUser(userId: string): Promise<void> {
-    await this.store.console.deleteUser(userId);
+    await this.store.accounts.deleteUser(userId);
     this.logger.info({ userId }, 'console user deleted');
   }
 
   listUsers(): Promise<ConsoleUser[]> {
-    return this.store.console.listUsers();
+    return this.store.accounts.listUsers();
   }
 
   /** Removes ended sessions and sign-in failures that no longer count. */
   async sweep(): Promise<void> {
     const now = this.now();
-    await this.store.console.deleteExpiredSessions(now, now - this.sessionIdleMs);
-    const longest = Math.max(
-      this.throttle.account.windowMs,
-      this.throttle.address.windowMs,
-      this.throttle.account.lockMs,
-      this.throttle.address.lockMs,
-    );
-    await this.store.console.deleteStaleLoginFailures(now - longest);
+    await this.store.accounts.deleteExpiredSessions(now, now - this.sessionIdleMs);
+    const longest = Math.max(...Object.values(this.throttle).flatMap((policy) => [policy.windowMs, policy.lockMs]));
+    await this.store.accounts.deleteStaleThrottles(now - longest);
   }
 }

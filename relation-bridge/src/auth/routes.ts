@@ -2,8 +2,8 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import { parseOrThrow } from '../admin/schemas';
 import { BridgeError } from '../core/errors';
-import type { ConsoleUser, InboxMembership } from '../store/console-store';
-import type { Store } from '../store/store';
+import type { InboxesRepository, InboxMembership } from '../admin/inboxes-repository';
+import type { ConsoleUser } from './accounts-repository';
 import { type ConsoleAccounts, csrfTokenFor } from './accounts';
 import { requireOwner } from './access';
 import { clearSessionCookie, principalOf, type SessionCookieSettings, setSessionCookie } from './http';
@@ -122,14 +122,12 @@ export function registerSessionRoutes(router: Router, { accounts, cookies }: Ses
 /** Console accounts, managed by owners. */
 export function registerUserRoutes(
   router: Router,
-  { accounts, store }: { accounts: ConsoleAccounts; store: Store },
+  { accounts, inboxes }: { accounts: ConsoleAccounts; inboxes: InboxesRepository },
 ): void {
   router.get('/users', async (_req, res) => {
     requireOwner(principalOf(res));
     const users = await accounts.listUsers();
-    const views = await Promise.all(
-      users.map(async (user) => userView(user, await store.console.listRolesOfUser(user.id))),
-    );
+    const views = await Promise.all(users.map(async (user) => userView(user, await inboxes.listRolesOfUser(user.id))));
     res.json({ users: views });
   });
 
@@ -149,7 +147,7 @@ export function registerUserRoutes(
     requireOwner(principalOf(res));
     const body = parseOrThrow(updateUserBody, req.body, 'body');
     const user = await accounts.updateUser(param(req.params.userId), body);
-    res.json(userView(user, await store.console.listRolesOfUser(user.id)));
+    res.json(userView(user, await inboxes.listRolesOfUser(user.id)));
   });
 
   router.delete('/users/:userId', async (req, res) => {

@@ -1,10 +1,26 @@
 import type { ConsoleAccounts } from '../auth/accounts';
-import type { WebhookSecrets } from '../admin/webhook-secrets';
-import type { LinksService } from '../links/service';
+import type { ActionState } from '../core/types';
+import type { WebhookSecrets } from '../intake/webhook-secrets';
+import type { Links } from '../links';
 import type { Logger } from '../logging';
-import type { Store } from '../store/store';
+import type { ActionsRepository } from '../sync/actions-repository';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Finished: synced or skipped. Kept after that: failed and unmatched (the error log, for its own time), held. */
+const PURGEABLE_STATES: readonly ActionState[] = ['synced', 'skipped'];
+/** Held actions are still waiting for a re-authentication: they are never purged. */
+const ERROR_LOG_PURGEABLE_STATES: readonly ActionState[] = ['failed', 'unmatched'];
+/** One short transaction per batch, so that intake is never held up behind a long purge. */
+const PURGE_BATCH = 2_000;
+
+async function purgeAll(actions: ActionsRepository, states: readonly ActionState[], cutoff: number): Promise<number> {
+  let purged = 0;
+  for (;;) {
+    const deleted = await actions.purge(states, cutoff, PURGE_BATCH);
+    purged += deleted;
+    if (deleted < PURGE_BATCH) return purged;
+  }
+}
 
 export interface HousekeepingReport {
   pendingLinksRevoked: number;
@@ -25,9 +41,9 @@ export class ConsoleHousekeeping {
 
   constructor(
     private readonly deps: {
-      store: Store;
+      actions: ActionsRepository;
       accounts: ConsoleAccounts;
-      links: LinksService;
+      links: Links;
       webhookSecrets: WebhookSecrets;
       retentionDays: number;
       logger: Logger;
@@ -36,14 +52,14 @@ export class ConsoleHousekeeping {
   ) {}
 
   async runOnce(): Promise<HousekeepingReport> {
-    const { store, accounts, links, webhookSecrets, retentionDays, logger } = this.deps;
+    const { actions, accounts, links, webhookSecrets, retentionDays, logger } = this.deps;
     const now = (this.deps.now ?? Date.now)();
     await accounts.sweep();
     await webhookSecrets.load();
-    const pendingLinksRevoked = await links.sweepExpiredPendingLinks();
+    const pendingLinksRevoked = await links.pending.sweepExpired();
     const cutoff = now - retentionDays * DAY_MS;
-    const finishedPurged = await store.purgeFinishedBefore(cutoff);
-    const errorLogPurged = await store.purgeErrorLogBefore(cutoff);
+    const finishedPurged = await purgeAll(actions, PURGEABLE_STATES, cutoff);
+    const errorLogPurged = await purgeAll(actions, ERROR_LOG_PURGEABLE_STATES, cutoff);
     if (finishedPurged + errorLogPurged > 0) {
       logger.info({ finishedPurged, errorLogPurged, retentionDays }, 'actions older than the retention removed');
     }

@@ -41,9 +41,12 @@ export type SkipReason = 'no_link' | 'before_link' | 'channel_not_supported' | '
 /**
  * disabled_in_salesforce: the org's link policy (custom metadata) switched the inbox off; the
  * actions are kept and sync once the policy is active again.
+ * link_deleted: the link was deleted while the action waited; it syncs through the inbox's
+ * next link.
  */
-export type HoldReason = 'needs_reauth' | 'link_disabled' | 'disabled_in_salesforce';
-export type FailReason = 'salesforce_rejected' | 'retries_exhausted' | 'invalid_for_salesforce';
+export type HoldReason = 'needs_reauth' | 'link_disabled' | 'disabled_in_salesforce' | 'link_deleted';
+/** unreadable_action: the stored action could not be read back (it never reaches Salesforce). */
+export type FailReason = 'salesforce_rejected' | 'retries_exhausted' | 'invalid_for_salesforce' | 'unreadable_action';
 export type UnmatchedReason = 'no_customer_identifier' | 'no_matching_record';
 export type ActionReason = SkipReason | HoldReason | FailReason | UnmatchedReason;
 
@@ -127,11 +130,22 @@ export interface StoredAction extends NewAction {
   updatedAt: number;
 }
 
-export type IngestResult = { status: 'accepted'; actionId: string } | { status: 'duplicate'; actionId: string };
+/**
+ * accepted: new and committed; duplicate: this delivery or this action was committed before;
+ * conflict: the webhook id was committed before with another body (a sender bug, refused).
+ */
+export type IngestResult = { status: 'accepted' | 'duplicate' | 'conflict'; actionId: string };
 
 export type LinkTarget = 'contact' | 'lead' | 'contact_then_lead';
 export type LinkStatus = 'active' | 'needs_reauth' | 'disabled' | 'deleted';
 export type SfEnvironment = 'production' | 'sandbox' | 'custom';
+
+/** Who did something: a console user, or a script holding BRIDGE_ADMIN_TOKEN. */
+export interface Actor {
+  kind: 'user' | 'token';
+  id: string | null;
+  name: string;
+}
 
 /** One Salesforce authorisation (an org and the user who allowed the app). Tokens are plaintext in memory only. */
 export interface SalesforceAuth {
@@ -149,6 +163,8 @@ export interface SalesforceAuth {
   scope: string;
   /** ms epoch of the last token issue. */
   issuedAt: number;
+  /** Who first obtained it (null for authorisations older than this record). */
+  createdBy: Actor | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -173,6 +189,8 @@ export interface Link {
   createdAt: number;
   updatedAt: number;
   deletedAt: number | null;
+  /** Grows with every change of the link's settings: a change based on an older version is refused. */
+  version: number;
 }
 
 export type OAuthPurpose = 'link' | 'reauth';

@@ -97,7 +97,7 @@ export function loadOrCreateKey(dataDir: string, configuredKey?: string): string
     return configuredKey.trim();
   }
   const file = path.join(dataDir, MASTER_KEY_FILE);
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   try {
     writeNewKeyFile(file);
   } catch (error) {

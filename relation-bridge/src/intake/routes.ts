@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { isSyncableChannel } from '../core/channels';
-import type { NewAction } from '../core/types';
+import type { IngestResult } from '../core/types';
 import type { Logger } from '../logging';
-import type { Store } from '../store/store';
+import type { IncomingAction } from '../sync/actions-repository';
 import { parseWebhookBody, type PayloadIssue } from './schema';
 import { checkSignatureHeaders, verifyWebhookSignature, type SignatureFailure } from './signature';
 
@@ -10,7 +11,8 @@ export const WEBHOOK_PATH = '/webhooks/relation';
 const MAX_WEBHOOK_ID_LENGTH = 255;
 
 export interface IntakeRouterOptions {
-  store: Pick<Store, 'ingestAction'>;
+  /** Commits the action durably (group commit) before it resolves. */
+  ingest: (action: IncomingAction) => Promise<IngestResult>;
   /** Active webhook secrets (`whsec_…`), read on every request so that rotation applies at once. */
   secrets: () => readonly string[];
   toleranceSeconds: number;
@@ -33,13 +35,13 @@ export interface IntakeRouterOptions {
  * 3. body no larger than the limit                                  → 413
  * 4. HMAC of the raw bytes matches one active secret                → 401
  * 5. UTF-8, JSON, and the schema                                    → 400
- * 6. committed by the store (group commit)                          → 202 / 200, or 503
+ * 6. committed by the store (group commit)                          → 202 / 200 / 409, or 503
  *
  * Mount it before any body parser: it reads the raw bytes itself, because the signature
  * covers them exactly as sent.
  */
 export function createIntakeRouter(options: IntakeRouterOptions): express.Router {
-  const { store, logger } = options;
+  const { logger } = options;
   const now = options.now ?? Date.now;
   const syncedKinds = options.syncedKinds === undefined ? null : new Set(options.syncedKinds);
   const readRawBody = rawBodyReader(options.maxBodyBytes);
@@ -101,7 +103,7 @@ export function createIntakeRouter(options: IntakeRouterOptions): express.Router
     }
 
     const { payload } = parsed;
-    const action: NewAction = {
+    const action: IncomingAction = {
       actionId: payload.action.id,
       webhookId: webhookId as string,
       inboxId: payload.inbox.id,
@@ -111,10 +113,11 @@ export function createIntakeRouter(options: IntakeRouterOptions): express.Router
       occurredAt: Date.parse(payload.action.occurred_at),
       receivedAt: now(),
       payload,
+      bodyHash: createHash('sha256').update(body.bytes).digest('hex'),
     };
     let result;
     try {
-      result = await store.ingestAction(action);
+      result = await options.ingest(action);
     } catch (error) {
       logger.error(
         { err: error, webhookId, actionId: action.actionId },
@@ -126,6 +129,16 @@ export function createIntakeRouter(options: IntakeRouterOptions): express.Router
     logger.debug({ webhookId, actionId: result.actionId, status: result.status }, 'intake: webhook received');
     if (result.status === 'duplicate') {
       reply(res, 200, { status: 'duplicate', action_id: result.actionId });
+      return;
+    }
+    if (result.status === 'conflict') {
+      // A sender that reuses a webhook-id for another body has a bug; dropping the body
+      // silently as a duplicate would lose it.
+      logger.warn(
+        { webhookId: shorten(webhookId), actionId: action.actionId, storedActionId: result.actionId },
+        'intake: webhook-id reused with a different body; refused',
+      );
+      reply(res, 409, { error: 'webhook_id_reused', action_id: result.actionId });
       return;
     }
     reply(res, 202, { status: 'accepted', action_id: result.actionId });

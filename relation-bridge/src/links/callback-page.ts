@@ -1,5 +1,5 @@
 import type { Link, LinkTarget, SfEnvironment } from '../core/types';
-import type { PendingLink } from '../store/console-store';
+import type { PendingLink } from './pending-links-repository';
 import type { LinkErrorText } from './messages';
 
 /**

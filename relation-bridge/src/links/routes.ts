@@ -3,7 +3,8 @@ import { isBridgeError } from '../core/errors';
 import type { Logger } from '../logging';
 import { renderLinkFailed, renderLinkReady, renderPendingLinkReady, type SalesforceSaid } from './callback-page';
 import { linkErrorText } from './messages';
-import type { CallbackResult, FlowPeek, LinksService } from './service';
+import type { Links } from '.';
+import type { CallbackResult, FlowPeek } from './oauth-flows';
 
 export interface ConsoleReturn {
   /** Path of the console, e.g. `/console`. */
@@ -13,7 +14,7 @@ export interface ConsoleReturn {
 }
 
 export interface OAuthCallbackRouterOptions {
-  links: LinksService;
+  links: Links;
   logger: Logger;
   /** Flows started from a console session return into the console instead of a result page. */
   returnToConsole?: ConsoleReturn;
@@ -84,15 +85,15 @@ export function createOAuthCallbackRouter({
     let flow: FlowPeek | null = null;
     try {
       sessionHash = returnToConsole === undefined ? null : await returnToConsole.sessionHashOf(req);
-      flow = await links.peekFlow(state);
-      const result = await links.completeCallback({
+      flow = await links.flows.peek(state);
+      const result = await links.flows.completeCallback({
         state,
         code: queryString(req.query.code),
         error: queryString(req.query.error),
         errorDescription: queryString(req.query.error_description),
         sessionHash,
       });
-      if (returnToConsole !== undefined && sessionHash !== null && result.initiator?.sessionHash === sessionHash) {
+      if (returnToConsole !== undefined && sessionHash !== null && result.initiator.sessionHash === sessionHash) {
         res.redirect(303, consoleSuccessPath(returnToConsole.basePath, result));
         return;
       }

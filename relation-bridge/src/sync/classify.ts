@@ -1,6 +1,6 @@
 import { isSyncableChannel } from '../core/channels';
-import type { Link, StoredAction } from '../core/types';
-import type { Classification } from '../store/store';
+import type { Link } from '../core/types';
+import type { Classification, ReceivedAction } from './actions-repository';
 
 /**
  * Decides, for a freshly received action, whether it is to be synced and through which
@@ -8,12 +8,12 @@ import type { Classification } from '../store/store';
  * log says the most permanent reason.
  */
 export function classifyAction(
-  action: StoredAction,
+  action: ReceivedAction,
   link: Link | null,
   syncedKinds: ReadonlySet<string>,
 ): Classification {
   const skip = (reason: Classification['reason']): Classification => ({
-    actionId: action.actionId,
+    rowKey: action.rowKey,
     state: 'skipped',
     reason,
     linkId: link?.id ?? null,
@@ -26,12 +26,12 @@ export function classifyAction(
   if (action.occurredAt < link.createdAt) return skip('before_link');
   if (link.status === 'needs_reauth' || link.status === 'disabled') {
     return {
-      actionId: action.actionId,
+      rowKey: action.rowKey,
       state: 'held',
       reason: link.status === 'needs_reauth' ? 'needs_reauth' : 'link_disabled',
       linkId: link.id,
       orgId: link.orgId,
     };
   }
-  return { actionId: action.actionId, state: 'pending', reason: null, linkId: link.id, orgId: link.orgId };
+  return { rowKey: action.rowKey, state: 'pending', reason: null, linkId: link.id, orgId: link.orgId };
 }

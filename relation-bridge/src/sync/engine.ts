@@ -1,11 +1,11 @@
 import { newId } from '../core/ids';
 import type { Link, MatchCandidate } from '../core/types';
 import type { Logger } from '../logging';
-import type { Classification, Store } from '../store/store';
+import type { ReceivedAction } from './actions-repository';
 import { classifyAction } from './classify';
 import { HealthReporter } from './health';
 import { LruCache } from './lru-cache';
-import { OrgPipeline, type BatchReport, type PipelineSettings } from './org-pipeline';
+import { OrgPipeline, type BatchReport, type PipelineSettings, type PipelineStore } from './org-pipeline';
 import { PolicyCache } from './policies';
 import { PolicyHolds } from './policy-holds';
 import type { SalesforceSessions } from './sessions';
@@ -23,7 +23,7 @@ export interface EngineSettings extends PipelineSettings {
   healthIntervalMs: number;
 }
 
-const CLASSIFY_PAGE = 1000;
+const CLASSIFY_PAGE = 500;
 
 /**
  * Runs the sync: classifies received actions, then drives one pipeline per Salesforce org
@@ -49,7 +49,7 @@ export class SyncEngine {
 
   constructor(
     private readonly deps: {
-      store: Store;
+      store: PipelineStore;
       sessions: SalesforceSessions;
       settings: EngineSettings;
       logger: Logger;
@@ -174,7 +174,7 @@ export class SyncEngine {
   private async pass(): Promise<BatchReport[]> {
     await this.classifyReceived();
     await this.policyHolds.release();
-    const orgIds = await this.deps.store.listOrgsWithDueActions(this.now());
+    const orgIds = await this.deps.store.actions.orgsWithDueActions(this.now());
     const results = await Promise.all(orgIds.map((orgId) => this.pipeline(orgId).drain()));
     return results.flat();
   }
@@ -201,19 +201,43 @@ export class SyncEngine {
     return pipeline;
   }
 
+  /**
+   * Classifies every received action, a page per transaction. It always makes progress: it
+   * pages by cursor (never re-reading a row in one pass), and an action that cannot be
+   * classified ends `failed` with its reason instead of being read again.
+   */
   private async classifyReceived(): Promise<void> {
-    const { store } = this.deps;
+    const { store, logger } = this.deps;
+    let after: { receivedAt: number; rowKey: string | number } | null = null;
     for (;;) {
-      const received = await store.listReceived(CLASSIFY_PAGE);
-      if (received.length === 0) return;
-      const links = new Map<string, Link | null>();
-      const classifications: Classification[] = [];
-      for (const action of received) {
-        if (!links.has(action.inboxId)) links.set(action.inboxId, await store.getLinkForInbox(action.inboxId));
-        classifications.push(classifyAction(action, links.get(action.inboxId) ?? null, this.syncedKinds));
-      }
-      await store.applyClassifications(classifications, this.now());
-      if (received.length < CLASSIFY_PAGE) return;
+      const page: ReceivedAction[] = await store.transaction(async (tx) => {
+        const received = await tx.actions.lockReceived(after, CLASSIFY_PAGE);
+        if (received.length === 0) return received;
+        const inboxIds = [...new Set(received.map((action) => action.inboxId))];
+        const links = new Map<string, Link>(
+          (await tx.links.liveLinksOfInboxes(inboxIds)).map((link) => [link.inboxId, link]),
+        );
+        const classifications = received.map((action) => {
+          try {
+            return classifyAction(action, links.get(action.inboxId) ?? null, this.syncedKinds);
+          } catch (error) {
+            logger.error({ err: error, actionId: action.actionId }, 'an action could not be classified');
+            return {
+              rowKey: action.rowKey,
+              state: 'failed' as const,
+              reason: 'unreadable_action' as const,
+              linkId: null,
+              orgId: null,
+              errorMessage: error instanceof Error ? error.message : String(error),
+            };
+          }
+        });
+        await tx.actions.applyClassifications(classifications, this.now());
+        return received;
+      });
+      const last = page[page.length - 1];
+      if (page.length < CLASSIFY_PAGE || last === undefined) return;
+      after = { receivedAt: last.receivedAt, rowKey: last.rowKey };
     }
   }
 }

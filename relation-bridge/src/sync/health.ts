@@ -2,7 +2,10 @@ import { isBridgeError } from '../core/errors';
 import type { Link, OrgState } from '../core/types';
 import type { Logger } from '../logging';
 import type { NewRecord } from '../salesforce/types';
+import type { LinksRepository } from '../links/links-repository';
 import type { Store } from '../store/store';
+import type { ActionsRepository } from './actions-repository';
+import type { OrgRepository } from './org-repository';
 import { cutText } from './event-builder';
 import { applyPolicy, PACKAGE_ABSENT_CODES, type PolicyCache } from './policies';
 import type { SalesforceSessions } from './sessions';
@@ -89,7 +92,7 @@ export class HealthReporter {
 
   constructor(
     private readonly deps: {
-      store: Store;
+      store: Store<{ actions: ActionsRepository; links: LinksRepository; orgs: OrgRepository }>;
       sessions: SalesforceSessions;
       policies: PolicyCache;
       settings: HealthSettings;
@@ -132,7 +135,7 @@ export class HealthReporter {
       let links: Link[] | null = null;
       if (this.lastScanAt === null || now - this.lastScanAt >= this.deps.settings.intervalMs) {
         this.lastScanAt = now;
-        links = await this.deps.store.listLinks();
+        links = await this.deps.store.links.listLinks();
         for (const orgId of new Set(links.map((link) => link.orgId))) {
           const report = this.reportOf(orgId);
           if (report.lastSentAt === null || now - report.lastSentAt >= HEARTBEAT_MS) report.dirty = true;
@@ -140,7 +143,7 @@ export class HealthReporter {
       }
       const due = [...this.orgs].filter(([, report]) => this.isDue(report, now)).map(([orgId]) => orgId);
       if (due.length === 0) return 0;
-      links ??= await this.deps.store.listLinks();
+      links ??= await this.deps.store.links.listLinks();
       let written = 0;
       for (const orgId of due) {
         const orgLinks = links.filter((link) => link.orgId === orgId);
@@ -171,9 +174,9 @@ export class HealthReporter {
     // Any authorisation of the org can write; one whose link needs re-authentication may
     // still hold a working access token.
     const writer = links.find((link) => link.status === 'active') ?? (links[0] as Link);
-    const auth = await store.getAuth(writer.authId);
+    const auth = await store.links.getAuth(writer.authId);
     if (auth === null) return false;
-    const state = await store.getOrgState(orgId);
+    const state = await store.orgs.getState(orgId);
     const records: NewRecord[] = [];
     for (const link of links) records.push(await this.recordFor(link, state, now));
     try {
@@ -223,8 +226,8 @@ export class HealthReporter {
   private async recordFor(link: Link, state: OrgState, now: number): Promise<NewRecord> {
     const { store } = this.deps;
     const names = this.names;
-    const day = await store.countActionsByState({ linkId: link.id, since: now - DAY_MS });
-    const all = await store.countActionsByState({ linkId: link.id });
+    const day = await store.actions.countByState({ linkId: link.id, since: now - DAY_MS });
+    const all = await store.actions.countByState({ linkId: link.id });
     const activity = this.activity.get(link.id);
     const iso = (ms: number) => new Date(ms).toISOString();
     return {

@@ -2,14 +2,17 @@ import { BridgeError, isBridgeError } from '../core/errors';
 import type { Link, MatchCandidate, MatchRecord, StoredAction } from '../core/types';
 import type { Logger } from '../logging';
 import { soqlString } from '../salesforce/soql';
+import type { LinksRepository } from '../links/links-repository';
 import type { NewRecord, RecordError } from '../salesforce/types';
-import type { ActionOutcome, Store } from '../store/store';
+import type { Store } from '../store/store';
+import type { ActionOutcome, ActionsRepository } from './actions-repository';
 import { backoffDelay } from './backoff';
 import { buildEvent, packagedFieldNames, type EventFieldNames } from './event-builder';
 import type { HealthReporter } from './health';
 import { chunkValues, runLookups, type Lookup } from './lookups';
 import type { LruCache } from './lru-cache';
 import { CustomerMatcher } from './matcher';
+import type { OrgRepository } from './org-repository';
 import { OwnerResolver } from './owners';
 import { applyPolicy, type EffectiveLink, type PolicyCache } from './policies';
 import type { PolicyHolds } from './policy-holds';
@@ -17,7 +20,13 @@ import type { SalesforceSessions } from './sessions';
 
 export interface PipelineSettings {
   batchSize: number;
+  /**
+   * How long a claim (and the org's writer lease) lasts without renewal. Renewed every third
+   * of it while a batch runs, so a killed instance's work passes to another within this time.
+   */
   leaseMs: number;
+  /** Salesforce's answer to a send is awaited at most this long (SF_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
   maxAttempts: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -26,8 +35,10 @@ export interface PipelineSettings {
   language: 'ja' | 'en';
 }
 
+export type PipelineStore = Store<{ actions: ActionsRepository; links: LinksRepository; orgs: OrgRepository }>;
+
 export interface PipelineDeps {
-  store: Store;
+  store: PipelineStore;
   sessions: SalesforceSessions;
   settings: PipelineSettings;
   logger: Logger;
@@ -49,13 +60,16 @@ export interface BatchReport {
   held: number;
   retrying: number;
   paused: boolean;
+  /** The org's writer lease could not be renewed during the batch: another instance may hold it now. */
+  lostLease?: boolean;
 }
 
 interface GroupResult {
   outcomes: ActionOutcome[];
   /** Set when the org was paused for its API budget. */
-  pausedUntil: number | null;
-  reauthLinks: string[];
+  pause: { until: number; reason: string } | null;
+  /** Set when Salesforce refused the authorisation: its links need re-authentication. */
+  reauth: { authId: string; reason: string } | null;
 }
 
 /** Record-level errors that a later attempt can get past. */
@@ -80,26 +94,40 @@ export class OrgPipeline {
     this.fields = packagedFieldNames(deps.settings.namespace);
   }
 
-  /** Runs batches until the org has nothing due (or is paused). */
+  /**
+   * Runs batches until the org has nothing due (or is paused). One writer per org across
+   * every bridge instance: without the org's lease, another instance is syncing it.
+   */
   async drain(): Promise<BatchReport[]> {
+    const { store, settings, now, workerId } = this.deps;
+    const lease = `org:${this.orgId}`;
+    if (!(await store.orgs.acquireLease(lease, workerId, settings.leaseMs, now()))) return [];
     const reports: BatchReport[] = [];
-    for (;;) {
-      const report = await this.runBatch();
-      if (report.claimed > 0) reports.push(report);
-      if (report.paused || report.claimed < this.deps.settings.batchSize) return reports;
+    try {
+      for (;;) {
+        const report = await this.runBatch();
+        if (report.claimed > 0) reports.push(report);
+        if (report.paused || report.claimed < settings.batchSize || report.lostLease) return reports;
+      }
+    } finally {
+      await store.orgs
+        .releaseLease(lease, workerId)
+        .catch((error: unknown) =>
+          this.deps.logger.warn({ err: error, orgId: this.orgId }, 'the org lease could not be released; it expires'),
+        );
     }
   }
 
   async runBatch(): Promise<BatchReport> {
     const { store, settings, now, workerId, logger } = this.deps;
     const report: BatchReport = { claimed: 0, synced: 0, unmatched: 0, failed: 0, held: 0, retrying: 0, paused: false };
-    const state = await store.getOrgState(this.orgId);
+    const state = await store.orgs.getState(this.orgId);
     if (state.pausedUntil !== null) {
       if (state.pausedUntil > now()) return { ...report, paused: true };
-      await store.setOrgPause(this.orgId, null, null);
+      await store.orgs.setPause(this.orgId, null, null);
       logger.info({ orgId: this.orgId }, 'org pause over: sync resumes');
     }
-    const claimed = await store.claimDueActions({
+    const claimed = await store.actions.claimDue({
       orgId: this.orgId,
       limit: settings.batchSize,
       leaseOwner: workerId,
@@ -108,10 +136,52 @@ export class OrgPipeline {
     });
     report.claimed = claimed.length;
     if (claimed.length === 0) return report;
+    const heartbeat = this.heartbeat(claimed.map((action) => action.actionId));
+    let done: BatchReport;
+    try {
+      done = await this.syncClaimed(claimed, report);
+    } finally {
+      report.lostLease = await heartbeat.stop();
+    }
+    if (report.lostLease === true)
+      logger.warn({ orgId: this.orgId }, 'the org lease passed to another instance mid-batch');
+    return done;
+  }
 
+  /**
+   * Renews the org's lease and the batch's claims every third of the lease while the batch
+   * runs, so that only a dead instance loses them. `stop` says whether a renewal failed.
+   */
+  private heartbeat(actionIds: string[]): { stop(): Promise<boolean> } {
+    const { store, settings, now, workerId, logger } = this.deps;
+    let lost = false;
+    let beating: Promise<void> = Promise.resolve();
+    const beat = () => {
+      beating = (async () => {
+        const at = now();
+        const held = await store.orgs.acquireLease(`org:${this.orgId}`, workerId, settings.leaseMs, at);
+        await store.actions.extendLeases(actionIds, workerId, at + settings.leaseMs, at);
+        if (!held) lost = true;
+      })().catch((error: unknown) => {
+        logger.warn({ err: error, orgId: this.orgId }, 'lease renewal failed; trying again at the next beat');
+      });
+    };
+    const timer = setInterval(beat, Math.max(50, Math.floor(settings.leaseMs / 3)));
+    timer.unref();
+    return {
+      async stop() {
+        clearInterval(timer);
+        await beating;
+        return lost;
+      },
+    };
+  }
+
+  private async syncClaimed(claimed: StoredAction[], report: BatchReport): Promise<BatchReport> {
+    const { store, now, workerId, logger } = this.deps;
     const links = new Map<string, Link | null>();
     for (const linkId of new Set(claimed.map((a) => a.linkId).filter((id): id is string => id !== null))) {
-      links.set(linkId, await store.getLink(linkId));
+      links.set(linkId, await store.links.getLink(linkId));
     }
     const outcomes: ActionOutcome[] = [];
     const byAuth = new Map<string, StoredAction[]>();
@@ -133,23 +203,35 @@ export class OrgPipeline {
       }
     }
 
-    const reauthLinks: string[] = [];
-    let pausedUntil: number | null = null;
+    const reauths: Array<{ authId: string; reason: string }> = [];
+    let pause: GroupResult['pause'] = null;
     for (const [authId, actions] of byAuth) {
-      if (pausedUntil !== null) {
-        const until = pausedUntil;
+      if (pause !== null) {
+        const until = pause.until;
         outcomes.push(...actions.map((a) => this.postpone(a, until)));
         continue;
       }
       const result = await this.syncGroup(authId, actions, links);
       outcomes.push(...result.outcomes);
-      pausedUntil = result.pausedUntil;
-      reauthLinks.push(...result.reauthLinks);
+      pause = result.pause;
+      if (result.reauth !== null) reauths.push(result.reauth);
     }
-    report.paused = pausedUntil !== null;
+    report.paused = pause !== null;
+    const synced = outcomes.some((outcome) => outcome.state === 'synced');
 
-    await store.completeActions(outcomes, workerId, now());
-    for (const linkId of reauthLinks) await store.holdLinkActions(linkId, 'needs_reauth', now());
+    // What the batch learnt is one unit of work: outcomes, links that need re-authentication
+    // with their other actions held, the org's pause, and its last sync.
+    await store.transaction(async (tx) => {
+      const at = now();
+      await tx.actions.complete(outcomes, workerId, at);
+      for (const reauth of reauths) {
+        for (const linkId of await tx.links.setLinkStatusByAuth(reauth.authId, 'needs_reauth', reauth.reason, at)) {
+          await tx.actions.holdLink(linkId, 'needs_reauth', at);
+        }
+      }
+      if (pause !== null) await tx.orgs.setPause(this.orgId, pause.until, pause.reason);
+      if (synced) await tx.orgs.recordSync(this.orgId, at);
+    });
     this.reportHealth(claimed, outcomes);
     for (const outcome of outcomes) {
       if (outcome.state === 'synced') report.synced += 1;
@@ -158,7 +240,6 @@ export class OrgPipeline {
       else if (outcome.state === 'held') report.held += 1;
       else if (outcome.state === 'pending') report.retrying += 1;
     }
-    if (report.synced > 0) await store.recordOrgSync(this.orgId, now());
     logger.info({ orgId: this.orgId, ...report }, 'sync batch done');
     return report;
   }
@@ -187,7 +268,7 @@ export class OrgPipeline {
     const { store, sessions, policies } = this.deps;
     const decided = new Map<string, ActionOutcome>();
     try {
-      const auth = await store.getAuth(authId);
+      const auth = await store.links.getAuth(authId);
       if (auth === null) {
         throw new BridgeError('needs_reauth', 'the Salesforce authorisation of this link is missing', {
           code: 'auth_missing',
@@ -199,8 +280,13 @@ export class OrgPipeline {
       // renewed first (sharing its call with the look-up of uncertain sends, when there is one).
       let policyRead: Lookup[] = policies.isFresh(this.orgId) ? [] : [policies.lookupFor(this.orgId)];
 
-      let toSend = actions;
-      const uncertain = actions.filter((a) => a.writeAttemptedAt !== null);
+      // A send of another worker (a crashed instance) may still be answered for as long as its
+      // request could last: look those actions up only once it cannot be in flight any more.
+      const inFlightUntil = (a: StoredAction) => (a.writeAttemptedAt ?? 0) + this.deps.settings.requestTimeoutMs;
+      const maybeInFlight = actions.filter((a) => a.writeAttemptedAt !== null && inFlightUntil(a) > this.deps.now());
+      for (const action of maybeInFlight) decided.set(action.actionId, this.postpone(action, inFlightUntil(action)));
+      let toSend = actions.filter((a) => !decided.has(a.actionId));
+      const uncertain = toSend.filter((a) => a.writeAttemptedAt !== null);
       if (uncertain.length > 0) {
         const existing = new Map<string, string>();
         await runLookups(query, [
@@ -221,9 +307,9 @@ export class OrgPipeline {
             errorMessage: null,
           });
         }
-        toSend = actions.filter((a) => !existing.has(a.actionId));
+        toSend = toSend.filter((a) => !existing.has(a.actionId));
       }
-      if (toSend.length === 0) return { outcomes: [...decided.values()], pausedUntil: null, reauthLinks: [] };
+      if (toSend.length === 0) return { outcomes: [...decided.values()], pause: null, reauth: null };
 
       await runLookups(query, policyRead);
       const effective = (action: StoredAction): EffectiveLink =>
@@ -305,12 +391,15 @@ export class OrgPipeline {
       }
 
       if (sending.length > 0) {
-        // A lease that ran out meanwhile may belong to another worker now: send only what is still ours.
+        // A lease that ran out meanwhile may belong to another worker now: send only what is
+        // still ours, with the lease renewed for at least as long as the send can take.
+        const at = this.deps.now();
         const marked = new Set(
-          await store.markWriteAttempted(
+          await store.actions.markWriteAttempted(
             sending.map((s) => s.action.actionId),
             this.deps.workerId,
-            this.deps.now(),
+            at,
+            at + Math.max(this.deps.settings.leaseMs, this.deps.settings.requestTimeoutMs),
           ),
         );
         const owned = sending.filter((s) => marked.has(s.action.actionId));
@@ -332,10 +421,10 @@ export class OrgPipeline {
           }
         });
       }
-      return { outcomes: [...decided.values()], pausedUntil: null, reauthLinks: [] };
+      return { outcomes: [...decided.values()], pause: null, reauth: null };
     } catch (error) {
       const rest = actions.filter((a) => !decided.has(a.actionId));
-      const handled = await this.groupFailure(authId, rest, error);
+      const handled = this.groupFailure(authId, rest, error);
       return { ...handled, outcomes: [...decided.values(), ...handled.outcomes] };
     }
   }
@@ -447,8 +536,8 @@ export class OrgPipeline {
     };
   }
 
-  private async groupFailure(authId: string, actions: StoredAction[], error: unknown): Promise<GroupResult> {
-    const { store, logger, now, settings } = this.deps;
+  private groupFailure(authId: string, actions: StoredAction[], error: unknown): GroupResult {
+    const { logger, now, settings } = this.deps;
     const failure = isBridgeError(error)
       ? error
       : new BridgeError('retryable', 'unexpected error while syncing', { code: 'internal_error', cause: error });
@@ -460,11 +549,10 @@ export class OrgPipeline {
         else logger.error({ ...log, err: error }, 'unexpected error while syncing; will retry');
         return {
           outcomes: actions.map((a) => this.retryLater(a, failure.code, message, failure.retryAt, true)),
-          pausedUntil: null,
-          reauthLinks: [],
+          pause: null,
+          reauth: null,
         };
       case 'needs_reauth': {
-        const linkIds = await store.setLinkStatusByAuth(authId, 'needs_reauth', `${failure.code}: ${message}`, now());
         logger.warn(log, `link needs re-authentication; its actions are held: ${failure.message}`);
         return {
           outcomes: actions.map((a) => ({
@@ -475,13 +563,12 @@ export class OrgPipeline {
             errorCode: failure.code,
             errorMessage: message,
           })),
-          pausedUntil: null,
-          reauthLinks: linkIds,
+          pause: null,
+          reauth: { authId, reason: `${failure.code}: ${message}` },
         };
       }
       case 'api_budget': {
         const until = Math.max(failure.retryAt ?? 0, now() + settings.budgetPauseMs);
-        await store.setOrgPause(this.orgId, until, `${failure.code}: ${failure.message}`);
         for (const linkId of new Set(actions.map((a) => a.linkId))) {
           if (linkId !== null) this.deps.health.recordError(linkId, now(), `${failure.code}: ${message}`);
         }
@@ -489,7 +576,11 @@ export class OrgPipeline {
           { ...log, pausedUntil: new Date(until).toISOString() },
           `org paused for API budget: ${failure.message}`,
         );
-        return { outcomes: actions.map((a) => this.postpone(a, until)), pausedUntil: until, reauthLinks: [] };
+        return {
+          outcomes: actions.map((a) => this.postpone(a, until)),
+          pause: { until, reason: `${failure.code}: ${failure.message}` },
+          reauth: null,
+        };
       }
       case 'permanent':
       case 'bad_input':
@@ -504,8 +595,8 @@ export class OrgPipeline {
             errorCode: failure.code,
             errorMessage: message,
           })),
-          pausedUntil: null,
-          reauthLinks: [],
+          pause: null,
+          reauth: null,
         };
     }
   }

@@ -1,6 +1,8 @@
 import type { Link, StoredAction } from '../core/types';
 import type { Logger } from '../logging';
+import type { LinksRepository } from '../links/links-repository';
 import type { Store } from '../store/store';
+import type { ActionsRepository } from './actions-repository';
 import { runLookups } from './lookups';
 import { applyPolicy, type PolicyCache } from './policies';
 import type { SalesforceSessions } from './sessions';
@@ -23,7 +25,7 @@ export class PolicyHolds {
 
   constructor(
     private readonly deps: {
-      store: Store;
+      store: Store<{ actions: ActionsRepository; links: LinksRepository }>;
       sessions: SalesforceSessions;
       policies: PolicyCache;
       policyTtlMs: number;
@@ -61,7 +63,7 @@ export class PolicyHolds {
     const { store, policies, logger, now } = this.deps;
     const links: Link[] = [];
     for (const linkId of linkIds) {
-      const link = await store.getLink(linkId);
+      const link = await store.links.getLink(linkId);
       // A deleted link's held actions are the link deletion's business.
       if (link === null || link.status === 'deleted') linkIds.delete(linkId);
       else links.push(link);
@@ -88,7 +90,7 @@ export class PolicyHolds {
     const { store, sessions, policies, logger, now, policyTtlMs } = this.deps;
     this.nextReadAt.set(orgId, now() + Math.min(policyTtlMs, FAILED_READ_RETRY_MS));
     const link = links.find((l) => l.status === 'active');
-    const auth = link === undefined ? null : await store.getAuth(link.authId);
+    const auth = link === undefined ? null : await store.links.getAuth(link.authId);
     if (auth === null) return;
     try {
       const api = sessions.clientFor(auth);
@@ -101,33 +103,15 @@ export class PolicyHolds {
     }
   }
 
-  private async requeue(linkId: string): Promise<number> {
-    const { store, now } = this.deps;
-    let count = 0;
-    for (;;) {
-      const held = await store.listActions({
-        linkId,
-        states: ['held'],
-        reasons: ['disabled_in_salesforce'],
-        limit: PAGE,
-      });
-      const moved =
-        held.length === 0
-          ? 0
-          : await store.retryActions(
-              held.map((action) => action.actionId),
-              now(),
-            );
-      if (moved === 0) return count;
-      count += moved;
-    }
+  private requeue(linkId: string): Promise<number> {
+    return this.deps.store.actions.resumeHeld(linkId, this.deps.now(), ['disabled_in_salesforce']);
   }
 
   /** Links with actions held by a policy, from the store (after a restart). */
   private async load(): Promise<void> {
     let before: { updatedAt: number; actionId: string } | undefined;
     for (;;) {
-      const page: StoredAction[] = await this.deps.store.listActions({
+      const page: StoredAction[] = await this.deps.store.actions.list({
         states: ['held'],
         reasons: ['disabled_in_salesforce'],
         limit: PAGE,

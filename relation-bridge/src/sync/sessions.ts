@@ -3,8 +3,10 @@ import type { SalesforceAuth } from '../core/types';
 import type { Logger } from '../logging';
 import type { OAuthClient } from '../salesforce/oauth-client';
 import { SalesforceRestClient } from '../salesforce/rest-client';
+import type { LinksRepository } from '../links/links-repository';
 import type { LimitInfo, SalesforceApi } from '../salesforce/types';
 import type { Store } from '../store/store';
+import type { OrgRepository } from './org-repository';
 
 export interface SessionSettings {
   apiVersion: string;
@@ -16,6 +18,9 @@ export interface SessionSettings {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How long one instance may hold an authorisation's refresh before another may take over. */
+const REFRESH_LEASE_MS = 30_000;
+const REFRESH_WAIT_STEP_MS = 200;
 
 /**
  * What a call is for. Sync stops this share of the bridge's allowance short of it, so that
@@ -27,8 +32,9 @@ const HEALTH_RESERVE_SHARE = 0.02;
 
 /**
  * Owns the access tokens of every Salesforce authorisation for the sync engine: refreshes
- * them once per expiry (one refresh at a time per authorisation), persists rotated
- * tokens, and guards every API call with the budget share.
+ * them once per expiry (one refresh at a time per authorisation, across every bridge
+ * instance on the database), persists rotated tokens, and guards every API call with the
+ * budget share, counted across instances.
  */
 export class SalesforceSessions {
   private readonly accessTokens = new Map<string, string | null>();
@@ -36,11 +42,15 @@ export class SalesforceSessions {
 
   constructor(
     private readonly deps: {
-      store: Store;
+      store: Store<{ links: LinksRepository; orgs: OrgRepository }>;
       oauth: OAuthClient;
       settings: SessionSettings;
       logger: Logger;
       now: () => number;
+      /** This instance, as the holder of refresh leases. */
+      instanceId: string;
+      /** Waits between looks at another instance's refresh (tests make it instant). */
+      sleep?: (ms: number) => Promise<void>;
     },
   ) {}
 
@@ -68,39 +78,69 @@ export class SalesforceSessions {
   private refresh(authId: string): Promise<string> {
     const running = this.refreshing.get(authId);
     if (running !== undefined) return running;
-    const attempt = this.refreshOnce(authId).finally(() => this.refreshing.delete(authId));
+    const refused = this.accessTokens.get(authId) ?? null;
+    const attempt = this.refreshOnce(authId, refused).finally(() => this.refreshing.delete(authId));
     this.refreshing.set(authId, attempt);
     return attempt;
   }
 
-  private async refreshOnce(authId: string): Promise<string> {
-    const { store, oauth, logger, now } = this.deps;
-    const auth = await store.getAuth(authId);
-    if (auth === null) {
-      throw new BridgeError('needs_reauth', 'the Salesforce authorisation no longer exists', { code: 'auth_missing' });
+  /**
+   * One refresh per authorisation across instances: with rotating refresh tokens, two
+   * concurrent refreshes would cost the link its authorisation. The instance holding the
+   * refresh lease refreshes; the others wait for it and take the token it stored.
+   */
+  private async refreshOnce(authId: string, refused: string | null): Promise<string> {
+    const { store, oauth, logger, now, instanceId } = this.deps;
+    const lease = `refresh:${authId}`;
+    const sleep = this.deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+    for (;;) {
+      const auth = await store.links.getAuth(authId);
+      if (auth === null) {
+        throw new BridgeError('needs_reauth', 'the Salesforce authorisation no longer exists', {
+          code: 'auth_missing',
+        });
+      }
+      if (auth.accessToken !== null && auth.accessToken !== refused) {
+        // Refreshed meanwhile (by another instance, or a re-authorisation): use that token.
+        this.accessTokens.set(authId, auth.accessToken);
+        return auth.accessToken;
+      }
+      if (!(await store.orgs.acquireLease(lease, instanceId, REFRESH_LEASE_MS, now()))) {
+        await sleep(REFRESH_WAIT_STEP_MS);
+        continue;
+      }
+      try {
+        const current = await store.links.getAuth(authId);
+        if (current !== null && current.accessToken !== null && current.accessToken !== refused) {
+          this.accessTokens.set(authId, current.accessToken);
+          return current.accessToken;
+        }
+        const tokens = await oauth.refresh(auth.loginUrl, (current ?? auth).refreshToken);
+        await store.links.updateAuthTokens(
+          authId,
+          {
+            accessToken: tokens.accessToken,
+            ...(tokens.refreshToken !== null ? { refreshToken: tokens.refreshToken } : {}),
+            issuedAt: tokens.issuedAt,
+          },
+          now(),
+        );
+        this.accessTokens.set(authId, tokens.accessToken);
+        logger.info(
+          { authId, orgId: auth.orgId, rotated: tokens.refreshToken !== null },
+          'salesforce access token refreshed',
+        );
+        return tokens.accessToken;
+      } finally {
+        await store.orgs.releaseLease(lease, instanceId);
+      }
     }
-    const tokens = await oauth.refresh(auth.loginUrl, auth.refreshToken);
-    await store.updateAuthTokens(
-      authId,
-      {
-        accessToken: tokens.accessToken,
-        ...(tokens.refreshToken !== null ? { refreshToken: tokens.refreshToken } : {}),
-        issuedAt: tokens.issuedAt,
-      },
-      now(),
-    );
-    this.accessTokens.set(authId, tokens.accessToken);
-    logger.info(
-      { authId, orgId: auth.orgId, rotated: tokens.refreshToken !== null },
-      'salesforce access token refreshed',
-    );
-    return tokens.accessToken;
   }
 
   private async checkBudget(orgId: string, lane: ApiLane): Promise<void> {
     const { store, settings, now } = this.deps;
     const at = now();
-    const state = await store.getOrgState(orgId);
+    const state = await store.orgs.getState(orgId);
     if (state.apiMax === null) return;
     // The org-wide figure is only as fresh as the last response; once a pause has passed,
     // one call goes through as a probe and brings the current figure.
@@ -117,7 +157,7 @@ export class SalesforceSessions {
     }
     const share = Math.floor(state.apiMax * settings.budgetShare);
     const allowance = lane === 'health' ? share : share - Math.floor(share * HEALTH_RESERVE_SHARE);
-    const used = await store.countApiCalls(orgId, at - DAY_MS);
+    const used = await store.orgs.countApiCalls(orgId, at - DAY_MS);
     if (used >= allowance) {
       throw new BridgeError(
         'api_budget',
@@ -128,9 +168,6 @@ export class SalesforceSessions {
   }
 
   private async recordCall(orgId: string, limit: LimitInfo | null): Promise<void> {
-    const { store, now } = this.deps;
-    const at = now();
-    await store.addApiCalls(orgId, 1, at);
-    if (limit !== null) await store.recordOrgLimitInfo(orgId, limit.used, limit.max, at);
+    await this.deps.store.orgs.recordApiCalls(orgId, 1, this.deps.now(), limit);
   }
 }

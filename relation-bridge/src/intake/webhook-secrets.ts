@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from '../logging';
-import type { Actor, WebhookSecretRecord } from '../store/console-store';
-import type { Store } from '../store/store';
+import type { Actor } from '../core/types';
+import type { WebhookSecretRecord, WebhookSecretsRepository } from './webhook-secrets-repository';
 
 /** A secret as an owner sees it: never the secret itself, only a fingerprint to tell them apart. */
 export interface WebhookSecretSummary {
@@ -34,7 +34,7 @@ export class WebhookSecrets {
 
   constructor(
     private readonly deps: {
-      store: Store;
+      repository: WebhookSecretsRepository;
       configured: readonly string[];
       logger: Logger;
       now?: () => number;
@@ -46,7 +46,7 @@ export class WebhookSecrets {
   }
 
   async load(): Promise<void> {
-    this.fromStore = await this.deps.store.console.listWebhookSecrets();
+    this.fromStore = await this.deps.repository.list();
   }
 
   list(): WebhookSecretSummary[] {
@@ -77,7 +77,7 @@ export class WebhookSecrets {
     actor: Actor,
   ): Promise<{ summary: WebhookSecretSummary; secret: string | null }> {
     const value = secret ?? generateWebhookSecret();
-    const record = await this.deps.store.console.addWebhookSecret({
+    const record = await this.deps.repository.add({
       label,
       secret: value,
       fingerprint: fingerprintOf(value),
@@ -91,7 +91,7 @@ export class WebhookSecrets {
   }
 
   async revoke(id: string, actor: Actor): Promise<void> {
-    const record = await this.deps.store.console.revokeWebhookSecret(id, (this.deps.now ?? Date.now)());
+    const record = await this.deps.repository.revoke(id, (this.deps.now ?? Date.now)());
     await this.load();
     this.deps.logger.info({ id, fingerprint: record.fingerprint, by: actor.name }, 'webhook secret revoked');
   }

@@ -1,0 +1,65 @@
+import type { ActionState, Link, OrgState } from '../core/types';
+import type { LinksStore } from './link-lifecycle';
+
+export interface InboxHealth {
+  inboxId: string;
+  link: Link | null;
+  status: Link['status'] | 'not_linked';
+  /** The last 24 hours; `counts` are of this inbox's actions that changed in it, by state. */
+  window: { since: number; until: number };
+  counts: Record<ActionState, number>;
+  org: (OrgState & { bridgeApiCallsLast24h: number }) | null;
+  lastSyncAt: number | null;
+  problems: Array<{ code: string; message: string }>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** How an inbox's link is doing: its status, the day's counts, the org's budget and pauses, and what is wrong. */
+export async function inboxHealth(store: LinksStore, inboxId: string, until: number): Promise<InboxHealth> {
+  const since = until - DAY_MS;
+  const link = await store.links.getLinkForInbox(inboxId);
+  const counts = await store.actions.countByState({ inboxId, since });
+  const problems: InboxHealth['problems'] = [];
+  let org: InboxHealth['org'] = null;
+  if (link !== null) {
+    const state = await store.orgs.getState(link.orgId);
+    const bridgeApiCallsLast24h = await store.orgs.countApiCalls(link.orgId, since);
+    org = { ...state, bridgeApiCallsLast24h };
+    if (link.status === 'needs_reauth') {
+      problems.push({
+        code: 'needs_reauth',
+        message:
+          'The Salesforce authorisation has expired or was revoked: re-authorise the link. Actions are held until then.',
+      });
+    }
+    if (link.status === 'disabled') problems.push({ code: 'link_disabled', message: 'The link is disabled.' });
+    if (state.pausedUntil !== null && state.pausedUntil > until) {
+      problems.push({
+        code: 'org_paused',
+        message: `Syncing to this org is paused until ${new Date(state.pausedUntil).toISOString()} (${state.pauseReason ?? 'no reason recorded'}).`,
+      });
+    }
+  } else {
+    problems.push({ code: 'not_linked', message: 'The inbox has no Salesforce link; its actions are not synced.' });
+  }
+  if (counts.failed > 0) {
+    problems.push({ code: 'failed_actions', message: `${counts.failed} action(s) failed in the last 24 hours.` });
+  }
+  if (counts.unmatched > 0) {
+    problems.push({
+      code: 'unmatched_actions',
+      message: `${counts.unmatched} action(s) matched no Contact or Lead in the last 24 hours.`,
+    });
+  }
+  return {
+    inboxId,
+    link,
+    status: link?.status ?? 'not_linked',
+    window: { since, until },
+    counts,
+    org,
+    lastSyncAt: org?.lastSyncAt ?? null,
+    problems,
+  };
+}
