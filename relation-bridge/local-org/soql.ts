@@ -62,10 +62,6 @@ export class SoqlParser {
     private readonly now: number,
   ) {}
 
-  static forStatement(statement: string, schema: Schema, now: number): SoqlParser {
-    return new SoqlParser(statement, tokenize(statement), schema, now);
-  }
-
   peek(offset = 0): Token {
     return this.tokens[Math.min(this.index + offset, this.tokens.length - 1)] as Token;
   }
@@ -466,8 +462,29 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Salesforce's limits on a SOQL statement, and on each string literal in its WHERE clause. */
+export const MAX_SOQL_STATEMENT = 100_000;
+export const MAX_SOQL_STRING = 4000;
+
 export function parseSoql(statement: string, schema: Schema, now: number): ParsedQuery {
-  return SoqlParser.forStatement(statement, schema, now).parseQuery();
+  if (statement.length > MAX_SOQL_STATEMENT) {
+    throw new SalesforceFault(
+      400,
+      'MALFORMED_QUERY',
+      `SOQL statements cannot be longer than ${MAX_SOQL_STATEMENT} characters`,
+    );
+  }
+  const tokens = tokenize(statement);
+  const long = tokens.find((token) => token.kind === 'string' && token.text.length > MAX_SOQL_STRING);
+  if (long !== undefined) {
+    throw statementError(
+      'MALFORMED_QUERY',
+      statement,
+      long.pos,
+      `String literals in a WHERE clause cannot be longer than ${MAX_SOQL_STRING} characters`,
+    );
+  }
+  return new SoqlParser(statement, tokens, schema, now).parseQuery();
 }
 
 export function matches(condition: Condition, record: StoredRecord): boolean {

@@ -204,4 +204,27 @@ describe('local org SOQL', () => {
     expect(response.status).toBe(400);
     expect(response.body[0].errorCode).toBe('INVALID_QUERY_LOCATOR');
   });
+
+  it('refuses a statement over 100,000 characters and a string literal over 4,000, as Salesforce does', async () => {
+    const inComposite = (soql: string) =>
+      rest(org, token, 'POST', '/composite', {
+        compositeRequest: [
+          { method: 'GET', url: `/services/data/v66.0/query?q=${encodeURIComponent(soql)}`, referenceId: 'q' },
+        ],
+      });
+    const emails = (count: number) =>
+      Array.from({ length: count }, (_unused, index) => `'person${index}@example.jp'`).join(', ');
+    const fits = await inComposite(`SELECT Id FROM Contact WHERE Email IN (${emails(3000)})`);
+    expect(fits.body.compositeResponse[0].httpStatusCode).toBe(200);
+    const statement = await inComposite(`SELECT Id FROM Contact WHERE Email IN (${emails(5000)})`);
+    expect(statement.body.compositeResponse[0]).toMatchObject({
+      httpStatusCode: 400,
+      body: [{ errorCode: 'MALFORMED_QUERY', message: expect.stringContaining('100000 characters') }],
+    });
+    const literal = await query(org, token, `SELECT Id FROM Contact WHERE LastName = '${'x'.repeat(4001)}'`);
+    expect(literal.status).toBe(400);
+    expect(literal.body[0]).toMatchObject({ errorCode: 'MALFORMED_QUERY' });
+    expect(literal.body[0].message).toContain('4000 characters');
+    expect((await query(org, token, `SELECT Id FROM Contact WHERE LastName = '${'x'.repeat(4000)}'`)).status).toBe(200);
+  });
 });
