@@ -118,6 +118,13 @@ class PostgresDatabase extends ExecutorBase implements Database {
     }
     const tx = new PostgresTransaction(this, client);
     let broken: unknown = undefined;
+    // A connection the server ends while it is checked out (a timeout, a restart) fails the
+    // transaction's next statement; it must not also crash the process as an unhandled event.
+    const onError = (error: Error) => {
+      broken = error;
+      this.logger?.warn({ err: error }, 'store: a PostgreSQL connection failed during a transaction');
+    };
+    client.on('error', onError);
     try {
       await this.raw(client, 'BEGIN');
       const result = await this.ambient.run(tx, () => work(tx));
@@ -133,6 +140,7 @@ class PostgresDatabase extends ExecutorBase implements Database {
       }
       throw error;
     } finally {
+      client.off('error', onError);
       client.release(broken === undefined ? undefined : (broken as Error));
     }
   }
