@@ -4,7 +4,7 @@ import express from 'express';
 import { createAdminRouter } from './admin/routes';
 import { ConsoleAccounts, hashSessionId } from './auth/accounts';
 import { sessionIdFrom } from './auth/http';
-import { publicUrl, type Config } from './config';
+import { publicUrl, salesforceProxy, type Config } from './config';
 import { ConsoleHousekeeping } from './console/housekeeping';
 import { CONSOLE_PATH, createConsoleRouter } from './console/server';
 import { loadOrCreateKey, SecretBox } from './crypto/secret-box';
@@ -15,6 +15,7 @@ import { createLinks, type Links } from './links';
 import { createOAuthCallbackRouter } from './links/routes';
 import type { Logger } from './logging';
 import { type BridgeStore, openBridgeStore } from './repositories';
+import { SalesforceHttp } from './salesforce/http';
 import { OAuthClient } from './salesforce/oauth-client';
 import { SyncEngine } from './sync/engine';
 import { SalesforceSessions } from './sync/sessions';
@@ -59,7 +60,11 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
       logger,
     }));
 
+  // One transport for every Salesforce call: no redirects followed, through HTTPS_PROXY unless NO_PROXY says not.
+  const http = new SalesforceHttp({ proxy: salesforceProxy(config) });
   const oauth = new OAuthClient({
+    http,
+    loginUrls: [config.SF_LOGIN_URL_PRODUCTION, config.SF_LOGIN_URL_SANDBOX],
     clientId: config.SF_CLIENT_ID ?? '',
     clientSecret: config.SF_CLIENT_SECRET ?? '',
     redirectUri: `${publicUrl(config)}/oauth/callback`,

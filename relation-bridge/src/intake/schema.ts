@@ -24,9 +24,20 @@ export const LIMITS = {
   callSeconds: 7 * 24 * 3_600,
 } as const;
 
-const id = z.string().min(1).max(LIMITS.id);
-const optionalText = (max: number) => z.string().max(max).nullish();
-const identifierList = (itemMax: number) => z.array(z.string().max(itemMax)).max(LIMITS.listItems).nullish();
+/**
+ * Text the bridge can store and give back exactly as sent: well-formed Unicode (a lone
+ * surrogate such as `\ud800` has no UTF-8 form) and no U+0000 (PostgreSQL cannot hold it
+ * in text, and no helpdesk field needs it). Anything else is refused with the field's path.
+ */
+const text = () =>
+  z
+    .string()
+    .refine((value) => value.isWellFormed(), { error: 'must be well-formed Unicode text (it holds a lone surrogate)' })
+    .refine((value) => !value.includes('\u0000'), { error: 'must not contain the character U+0000' });
+
+const id = text().min(1).max(LIMITS.id);
+const optionalText = (max: number) => text().max(max).nullish();
+const identifierList = (itemMax: number) => z.array(text().max(itemMax)).max(LIMITS.listItems).nullish();
 
 /** RFC 3339 with a `Z` or `±hh:mm` offset; a naive local time is ambiguous and refused. */
 const timestampWithOffset = z.iso.datetime({
@@ -39,9 +50,9 @@ export const webhookBodySchema = z.object({
   type: z.literal('ticket.action.created'),
   action: z.object({
     id,
-    kind: z.string().min(1).max(LIMITS.keyword),
+    kind: text().min(1).max(LIMITS.keyword),
     occurred_at: timestampWithOffset,
-    channel: z.string().min(1).max(LIMITS.keyword),
+    channel: text().min(1).max(LIMITS.keyword),
     direction: z.enum(DIRECTIONS),
     subject: optionalText(LIMITS.subject),
     body: optionalText(LIMITS.body),

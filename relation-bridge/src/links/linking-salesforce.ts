@@ -174,6 +174,7 @@ export class LinkingSalesforce {
   restClient(instanceUrl: string, accessToken: string, orgId: string): SalesforceApi {
     const { orgs, apiVersion, requestTimeoutMs, now } = this.options;
     return new SalesforceRestClient({
+      http: this.options.oauth.http,
       instanceUrl,
       apiVersion,
       timeoutMs: requestTimeoutMs,

@@ -58,6 +58,7 @@ export class SalesforceSessions {
     if (!this.accessTokens.has(auth.id)) this.accessTokens.set(auth.id, auth.accessToken);
     const { settings } = this.deps;
     return new SalesforceRestClient({
+      http: this.deps.oauth.http,
       instanceUrl: auth.instanceUrl,
       apiVersion: settings.apiVersion,
       timeoutMs: settings.timeoutMs,

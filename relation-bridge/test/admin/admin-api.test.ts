@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createAdminRouter } from '../../src/admin/routes';
-import { WebhookSecrets } from '../../src/admin/webhook-secrets';
+import { WebhookSecrets } from '../../src/intake/webhook-secrets';
 import { ConsoleAccounts } from '../../src/auth/accounts';
 import type { Link } from '../../src/core/types';
 import { createLogger } from '../../src/logging';
 import { ADMIN_TOKEN, addUser, api, linkInbox, type LinkHarness, newAction, startLinkHarness } from '../links/harness';
+import { classifyActions, ingestActions } from '../helpers/store-actions';
 
 describe('admin API authentication', () => {
   let harness: LinkHarness;
@@ -110,7 +111,7 @@ describe('action log through the admin API', () => {
       { inboxId: '12', inboxName: '営業窓口', environment: 'production', target: 'contact' },
       user,
     );
-    link = (await harness.store.getLinkForInbox('12')) as Link;
+    link = (await harness.store.links.getLinkForInbox('12')) as Link;
     const { store } = harness;
     const now = Date.now();
 
@@ -118,13 +119,14 @@ describe('action log through the admin API', () => {
     for (const [index, outcome] of plan.entries()) {
       const action = newAction('12', { occurredAt: now + index });
       ids[outcome] = action.actionId;
-      await store.ingestAction(action);
+      await ingestActions(store, [action]);
     }
     const skipped = newAction('34', { channel: 'fax', occurredAt: now + 10 });
     ids.skipped = skipped.actionId;
-    await store.ingestAction(skipped);
+    await ingestActions(store, [skipped]);
 
-    await store.applyClassifications(
+    await classifyActions(
+      store,
       [
         ...plan.map((outcome) => ({
           actionId: ids[outcome] as string,
@@ -143,7 +145,7 @@ describe('action log through the admin API', () => {
       ],
       now,
     );
-    const claimed = await store.claimDueActions({
+    const claimed = await store.actions.claimDue({
       orgId: link.orgId,
       limit: 10,
       leaseOwner: 'test',
@@ -151,7 +153,7 @@ describe('action log through the admin API', () => {
       now: now + 100,
     });
     expect(claimed).toHaveLength(4);
-    await store.completeActions(
+    await store.actions.complete(
       [
         {
           actionId: ids.synced as string,
@@ -202,7 +204,7 @@ describe('action log through the admin API', () => {
     expect(synced).toMatchObject({ state: 'synced', sfEventId: '00U000000000001AAA', error: null });
     const updated = page.body.actions.map((action: { updatedAt: string }) => Date.parse(action.updatedAt));
     expect([...updated].sort((a, b) => b - a)).toEqual(updated);
-    const auth = await harness.store.getAuth(link.authId);
+    const auth = await harness.store.links.getAuth(link.authId);
     expect(JSON.stringify(page.body)).not.toContain(auth?.refreshToken);
   });
 
@@ -277,9 +279,9 @@ describe('action log through the admin API', () => {
     });
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ retried: 2 });
-    expect((await harness.store.getAction(ids.failed as string))?.state).toBe('pending');
-    expect((await harness.store.getAction(ids.unmatched as string))?.state).toBe('pending');
-    expect((await harness.store.getAction(ids.synced as string))?.state).toBe('synced');
+    expect((await harness.store.actions.get(ids.failed as string))?.state).toBe('pending');
+    expect((await harness.store.actions.get(ids.unmatched as string))?.state).toBe('pending');
+    expect((await harness.store.actions.get(ids.synced as string))?.state).toBe('synced');
     expect((await api(harness, 'POST', '/actions/retry', { actionIds: [] })).status).toBe(400);
   });
 });
@@ -295,7 +297,7 @@ describe('admin API documentation', () => {
         adminToken: ADMIN_TOKEN,
         logger,
         accounts: new ConsoleAccounts({ store: harness.store, logger, sessionIdleMs: 60_000, sessionMaxMs: 3_600_000 }),
-        webhookSecrets: new WebhookSecrets({ store: harness.store, configured: [], logger }),
+        webhookSecrets: new WebhookSecrets({ repository: harness.store.webhookSecrets, configured: [], logger }),
       });
       const routes = (router.stack as Array<{ route?: { path: string; methods: Record<string, boolean> } }>)
         .filter((layer) => layer.route !== undefined)

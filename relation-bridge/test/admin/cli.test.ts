@@ -55,7 +55,7 @@ beforeAll(async () => {
     SF_LOGIN_URL_SANDBOX: local.sandboxLoginUrl,
     LOG_LEVEL: 'silent',
   });
-  bridge = createBridge(config, { logger: createLogger('silent'), startEngine: false });
+  bridge = await createBridge(config, { logger: createLogger('silent') });
   server = await new Promise<Server>((resolve) => {
     const listening = bridge.app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -147,7 +147,7 @@ describe('relation-bridge CLI', () => {
   });
 
   it('links list prints the links as a table, and as JSON with --json, reading the environment', async () => {
-    const link = await bridge.store.getLinkForInbox('12');
+    const link = await bridge.store.links.getLinkForInbox('12');
     expect(link).not.toBeNull();
     const table = await cli(['links', 'list'], { BRIDGE_URL: baseUrl, BRIDGE_ADMIN_TOKEN: ADMIN_TOKEN });
     expect(table.code).toBe(0);
@@ -178,7 +178,7 @@ describe('relation-bridge CLI', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^202 .*"accepted"/);
-    expect((await bridge.store.getAction('act_cli_1'))?.inboxId).toBe('12');
+    expect((await bridge.store.actions.get('act_cli_1'))?.inboxId).toBe('12');
 
     const again = await cli([
       'webhook',
@@ -206,7 +206,7 @@ describe('relation-bridge CLI', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('401');
     expect(run.stdout).toContain('invalid_signature');
-    expect(await bridge.store.getAction('act_cli_2')).toBeNull();
+    expect(await bridge.store.actions.get('act_cli_2')).toBeNull();
   });
 
   it('exits 1 with the server’s message when the bridge refuses, and 2 for a wrong command line', async () => {

@@ -70,7 +70,7 @@ describe('inboxes and roles', () => {
 
     await harness.admin('PUT', `/inboxes/31/members/${userId}`, { role: 'member' });
     expect((await harness.admin('DELETE', '/inboxes/31')).status).toBe(204);
-    expect(await harness.bridge.store.console.listRolesOfUser(userId)).toEqual([]);
+    expect(await harness.bridge.store.inboxes.listRolesOfUser(userId)).toEqual([]);
   });
 
   it('manages console users, never showing a password or its hash, and keeps one owner', async () => {

@@ -34,27 +34,27 @@ describe('error log retention', () => {
     for (const payload of [unmatched, failed, synced]) await sendWebhook(harness.baseUrl, payload);
     await harness.bridge.engine.runUntilIdle();
     removeRule();
-    expect((await harness.bridge.store.getAction(unmatched.action.id))?.state).toBe('unmatched');
-    expect((await harness.bridge.store.getAction(failed.action.id))?.state).toBe('failed');
-    expect((await harness.bridge.store.getAction(synced.action.id))?.state).toBe('synced');
+    expect((await harness.bridge.store.actions.get(unmatched.action.id))?.state).toBe('unmatched');
+    expect((await harness.bridge.store.actions.get(failed.action.id))?.state).toBe('failed');
+    expect((await harness.bridge.store.actions.get(synced.action.id))?.state).toBe('synced');
 
     harness.org.revokeRefreshTokens();
     harness.org.expireAccessTokens();
     const held = actionPayload({ inboxId: '12', emails: [contact] });
     await sendWebhook(harness.baseUrl, held);
     await harness.bridge.engine.runUntilIdle();
-    expect((await harness.bridge.store.getAction(held.action.id))?.state).toBe('held');
+    expect((await harness.bridge.store.actions.get(held.action.id))?.state).toBe('held');
     expect((await harness.admin('GET', '/actions?inboxId=12')).body.retentionDays).toBe(30);
 
     offset = 29 * DAY;
     expect(await harness.bridge.housekeeping.runOnce()).toMatchObject({ finishedPurged: 0, errorLogPurged: 0 });
-    expect(await harness.bridge.store.getAction(unmatched.action.id)).not.toBeNull();
+    expect(await harness.bridge.store.actions.get(unmatched.action.id)).not.toBeNull();
     offset = 31 * DAY;
     expect(await harness.bridge.housekeeping.runOnce()).toMatchObject({ finishedPurged: 1, errorLogPurged: 2 });
-    expect(await harness.bridge.store.getAction(synced.action.id)).toBeNull();
-    expect(await harness.bridge.store.getAction(unmatched.action.id)).toBeNull();
-    expect(await harness.bridge.store.getAction(failed.action.id)).toBeNull();
-    expect((await harness.bridge.store.getAction(held.action.id))?.state).toBe('held');
-    expect((await harness.bridge.store.getLink(link.id))?.status).toBe('needs_reauth');
+    expect(await harness.bridge.store.actions.get(synced.action.id)).toBeNull();
+    expect(await harness.bridge.store.actions.get(unmatched.action.id)).toBeNull();
+    expect(await harness.bridge.store.actions.get(failed.action.id)).toBeNull();
+    expect((await harness.bridge.store.actions.get(held.action.id))?.state).toBe('held');
+    expect((await harness.bridge.store.links.getLink(link.id))?.status).toBe('needs_reauth');
   });
 });

@@ -59,7 +59,7 @@ describe('pending links', () => {
     const page = await throughSalesforce(started.body.authorizeUrl, null);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Salesforce の認証が完了しました');
-    expect(await harness.bridge.store.getLinkForInbox('21')).toBeNull();
+    expect(await harness.bridge.store.links.getLinkForInbox('21')).toBeNull();
 
     const [pending] = (await harness.admin('GET', '/pending-links?inboxId=21')).body.pendingLinks;
     expect(pending).toMatchObject({
@@ -68,7 +68,7 @@ describe('pending links', () => {
       orgId: harness.org.orgId,
       authorizedUser: { id: user().id },
     });
-    const stored = await harness.bridge.store.console.getPendingLink(pending.id);
+    const stored = await harness.bridge.store.pendingLinks.get(pending.id);
     expect(JSON.stringify(pending)).not.toContain(stored?.refreshToken);
     expect(JSON.stringify(pending)).not.toContain(stored?.accessToken);
     const users = (await harness.admin('GET', `/pending-links/${pending.id}/salesforce-users`)).body.users;
@@ -109,7 +109,7 @@ describe('pending links', () => {
       revoked: true,
     });
     expect(harness.org.approvals(user().id)).toHaveLength(approvals);
-    expect(await harness.bridge.store.listAuths()).toHaveLength(1);
+    expect(await harness.bridge.store.links.listAuths()).toHaveLength(1);
   });
 
   it('one abandoned past its 30 minutes is revoked and removed by the housekeeping', async () => {
@@ -120,7 +120,7 @@ describe('pending links', () => {
     offset += 31 * 60_000;
     expect((await harness.admin('GET', '/pending-links?inboxId=22')).body.pendingLinks).toEqual([]);
     expect((await harness.bridge.housekeeping.runOnce()).pendingLinksRevoked).toBe(1);
-    expect(await harness.bridge.store.console.listPendingLinks()).toEqual([]);
+    expect(await harness.bridge.store.pendingLinks.list()).toEqual([]);
     expect(harness.org.approvals(user().id)).toHaveLength(approvals);
   });
 
@@ -158,7 +158,7 @@ describe('pending links', () => {
   });
 
   it('reusing an authorisation whose link needs re-authentication is refused with a clear code', async () => {
-    const link = await harness.bridge.store.getLinkForInbox('21');
+    const link = await harness.bridge.store.links.getLinkForInbox('21');
     harness.org.revokeRefreshTokens();
     harness.org.expireAccessTokens();
     const reuse = await callAs(harness.baseUrl, admin, 'POST', '/links', {
@@ -167,7 +167,7 @@ describe('pending links', () => {
       target: 'contact',
     });
     expect(reuse).toMatchObject({ status: 409, body: { error: 'auth_needs_reauth' } });
-    expect(await harness.bridge.store.getLinkForInbox('23')).toBeNull();
+    expect(await harness.bridge.store.links.getLinkForInbox('23')).toBeNull();
     const auths = (await callAs(harness.baseUrl, admin, 'GET', '/salesforce-auths')).body.authorizations;
     expect(auths).toEqual([
       expect.objectContaining({ id: link?.authId, links: [expect.objectContaining({ inboxId: '21' })] }),

@@ -1,6 +1,6 @@
 import { ConsoleAccounts, csrfTokenFor, hashSessionId } from '../../src/auth/accounts';
 import { createLogger } from '../../src/logging';
-import { openTempStore, type TempStore } from '../store/temp-store';
+import { openTempSqliteStore } from '../store/databases';
 
 /**
  * The account rules on a real SQLite store, with a clock the test moves. Hashing runs at a
@@ -9,12 +9,12 @@ import { openTempStore, type TempStore } from '../store/temp-store';
  */
 
 const MINUTE = 60_000;
-let temp: TempStore;
+let temp: Awaited<ReturnType<typeof openTempSqliteStore>>;
 let clock: number;
 let accounts: ConsoleAccounts;
 
-beforeEach(() => {
-  temp = openTempStore();
+beforeEach(async () => {
+  temp = await openTempSqliteStore();
   clock = Date.parse('2026-11-28T09:00:00Z');
   accounts = new ConsoleAccounts({
     store: temp.store,
@@ -24,7 +24,8 @@ beforeEach(() => {
     sessionMaxMs: 8 * 60 * MINUTE,
     passwordHashing: { N: 2 ** 10, r: 8, p: 1 },
     throttle: {
-      account: { windowMs: 15 * MINUTE, maxFailures: 3, lockMs: 10 * MINUTE },
+      pair: { windowMs: 15 * MINUTE, maxFailures: 3, lockMs: 10 * MINUTE },
+      account: { windowMs: 15 * MINUTE, maxFailures: 6, lockMs: 10 * MINUTE },
       address: { windowMs: 15 * MINUTE, maxFailures: 4, lockMs: 10 * MINUTE },
     },
   });
@@ -43,8 +44,8 @@ describe('console sessions', () => {
     const user = await owner();
     const signedIn = await accounts.signIn('OWNER@example.jp ', 'owner-password-1', '10.0.0.1');
     expect(signedIn.user.id).toBe(user.id);
-    expect(await temp.store.console.getSession(signedIn.sessionId)).toBeNull();
-    expect(await temp.store.console.getSession(hashSessionId(signedIn.sessionId))).toMatchObject({ userId: user.id });
+    expect(await temp.store.accounts.getSession(signedIn.sessionId)).toBeNull();
+    expect(await temp.store.accounts.getSession(hashSessionId(signedIn.sessionId))).toMatchObject({ userId: user.id });
     expect((await accounts.resume(signedIn.sessionId))?.user.id).toBe(user.id);
     expect(await accounts.resume(`${signedIn.sessionId}x`)).toBeNull();
     expect(csrfTokenFor(signedIn.sessionId)).not.toBe(signedIn.sessionId);
@@ -94,23 +95,74 @@ describe('console sessions', () => {
 });
 
 describe('sign-in throttling', () => {
-  it('locks an account after repeated failures, even for the right password, until the lock ends', async () => {
+  it('locks an account and address pair after repeated failures, even for the right password, until the lock ends', async () => {
     await owner();
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      await expect(accounts.signIn('owner@example.jp', 'guess-password-0', `10.0.1.${attempt}`)).rejects.toMatchObject({
+      await expect(accounts.signIn('owner@example.jp', 'guess-password-0', '10.0.1.1')).rejects.toMatchObject({
         code: 'invalid_credentials',
         httpStatus: 401,
       });
     }
-    await expect(accounts.signIn('owner@example.jp', 'owner-password-1', '10.0.2.1')).rejects.toMatchObject({
+    await expect(accounts.signIn('owner@example.jp', 'owner-password-1', '10.0.1.1')).rejects.toMatchObject({
       code: 'too_many_attempts',
       httpStatus: 429,
       details: { retryAfterSeconds: 600 },
     });
-    clock += 10 * MINUTE + 1;
+    // Whoever guessed from 10.0.1.1 cannot lock the owner out from anywhere else.
     await expect(accounts.signIn('owner@example.jp', 'owner-password-1', '10.0.2.1')).resolves.toMatchObject({
       user: { email: 'owner@example.jp' },
     });
+    clock += 10 * MINUTE + 1;
+    await expect(accounts.signIn('owner@example.jp', 'owner-password-1', '10.0.1.1')).resolves.toBeDefined();
+  });
+
+  it('locks an account guessed at from many addresses, at its own slower limit', async () => {
+    await owner();
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      await expect(accounts.signIn('owner@example.jp', 'guess-password-0', `10.0.3.${attempt}`)).rejects.toMatchObject({
+        code: 'invalid_credentials',
+      });
+    }
+    await expect(accounts.signIn('owner@example.jp', 'owner-password-1', '10.0.4.1')).rejects.toMatchObject({
+      code: 'too_many_attempts',
+    });
+  });
+
+  it('counts parallel guesses before checking any: of 30 at once, only the allowed 3 are checked', async () => {
+    await owner();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, index) =>
+        accounts.signIn('owner@example.jp', index === 29 ? 'owner-password-1' : `guess-password-${index}`, '10.9.9.9'),
+      ),
+    );
+    const codes = outcomes.map((outcome) =>
+      outcome.status === 'fulfilled' ? 'signed_in' : (outcome.reason as { code: string }).code,
+    );
+    expect(codes.filter((code) => code === 'invalid_credentials' || code === 'signed_in')).toHaveLength(3);
+    expect(codes.filter((code) => code === 'too_many_attempts' || code === 'sign_in_busy')).toHaveLength(27);
+    expect(codes[29]).not.toBe('signed_in');
+  });
+
+  it('checks only so many passwords at once, answering 429 beyond', async () => {
+    const capped = new ConsoleAccounts({
+      store: temp.store,
+      logger: createLogger('silent'),
+      now: () => clock,
+      sessionIdleMs: 30 * MINUTE,
+      sessionMaxMs: 8 * 60 * MINUTE,
+      passwordHashing: { N: 2 ** 10, r: 8, p: 1 },
+      maxConcurrentVerifications: 2,
+    });
+    await capped.createUser({ email: 'owner@example.jp', name: 'Owner', isOwner: true, password: 'owner-password-1' });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, index) => capped.signIn('owner@example.jp', 'owner-password-1', `10.7.0.${index}`)),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(2);
+    expect(
+      outcomes
+        .filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')
+        .map((outcome) => (outcome.reason as { code: string; httpStatus: number }).httpStatus),
+    ).toEqual([429, 429, 429]);
   });
 
   it('locks a client address that tries many accounts, and unknown accounts count like known ones', async () => {
@@ -137,10 +189,10 @@ describe('sign-in throttling', () => {
     await expect(accounts.signIn('owner@example.jp', 'guess-password-0', '10.0.0.1')).rejects.toMatchObject({
       code: 'invalid_credentials',
     });
-    expect((await temp.store.console.getLoginThrottle('account:owner@example.jp'))?.failures).toBe(1);
+    expect((await temp.store.accounts.getThrottle('account:owner@example.jp'))?.failures).toBe(1);
     clock += 60 * MINUTE;
     await accounts.sweep();
-    expect(await temp.store.console.getLoginThrottle('account:owner@example.jp')).toBeNull();
+    expect(await temp.store.accounts.getThrottle('account:owner@example.jp')).toBeNull();
   });
 });
 

@@ -164,7 +164,7 @@ describe('what each role may do, enforced by the API', () => {
   it('an inbox admin may delete its inbox’s link, a member may not; the link of another inbox is out of reach', async () => {
     expect((await callAs(harness.baseUrl, sessions.member, 'DELETE', `/links/${link12.id}`)).status).toBe(403);
     expect((await callAs(harness.baseUrl, sessions.admin, 'DELETE', `/links/${link16.id}`)).status).toBe(403);
-    expect((await harness.bridge.store.getLink(link16.id))?.status).toBe('active');
+    expect((await harness.bridge.store.links.getLink(link16.id))?.status).toBe('active');
     const deleted = await callAs(harness.baseUrl, sessions.admin, 'DELETE', `/links/${link12.id}`);
     expect(deleted).toMatchObject({ status: 200, body: { deleted: true } });
     const audit = await callAs(harness.baseUrl, sessions.member, 'GET', '/inboxes/12/audit');

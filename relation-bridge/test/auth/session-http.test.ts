@@ -55,7 +55,7 @@ describe('console sessions over HTTP', () => {
     expect(missing).toMatchObject({ status: 403, body: { error: 'csrf_failed' } });
     const wrong = await callAs(harness.baseUrl, session, 'POST', '/inboxes', inbox, { csrfToken: 'x'.repeat(43) });
     expect(wrong).toMatchObject({ status: 403, body: { error: 'csrf_failed' } });
-    expect(await harness.bridge.store.console.getInbox('12')).toBeNull();
+    expect(await harness.bridge.store.inboxes.get('12')).toBeNull();
     expect((await callAs(harness.baseUrl, session, 'POST', '/inboxes', inbox)).status).toBe(201);
     expect((await callAs(harness.baseUrl, session, 'GET', '/inboxes', undefined, { csrfToken: null })).status).toBe(
       200,

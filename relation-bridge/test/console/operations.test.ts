@@ -53,7 +53,7 @@ describe('the console for a linked inbox', () => {
     await page.getByRole('button', { name: '保存' }).click();
     await page.getByText('連携設定を変更しました。次の同期から反映されます。').waitFor();
 
-    expect(await harness.bridge.store.getLink(link.id)).toMatchObject({
+    expect(await harness.bridge.store.links.getLink(link.id)).toMatchObject({
       id: link.id,
       target: 'lead',
       defaultOwnerId: newOwner?.id,
@@ -82,7 +82,7 @@ describe('the console for a linked inbox', () => {
     const held = actionPayload({ inboxId: '12', emails: [leadEmail()] });
     expect((await sendWebhook(harness.baseUrl, held)).status).toBe(202);
     await harness.bridge.engine.runUntilIdle();
-    expect(await harness.bridge.store.getAction(held.action.id)).toMatchObject({
+    expect(await harness.bridge.store.actions.get(held.action.id)).toMatchObject({
       state: 'held',
       reason: 'needs_reauth',
     });
@@ -97,9 +97,9 @@ describe('the console for a linked inbox', () => {
     await checkPage(page, 'operations-reauthorized');
 
     await harness.bridge.engine.runUntilIdle();
-    expect(await harness.bridge.store.getAction(held.action.id)).toMatchObject({ state: 'synced' });
+    expect(await harness.bridge.store.actions.get(held.action.id)).toMatchObject({ state: 'synced' });
     expect(harness.eventsFor(held.action.id)).toHaveLength(1);
-    expect((await harness.bridge.store.getLink(link.id))?.status).toBe('active');
+    expect((await harness.bridge.store.links.getLink(link.id))?.status).toBe('active');
   });
 
   it('the error log shows an unmatched and a failed action with their reasons; filters narrow it; a retry syncs the failed one', async () => {
@@ -113,11 +113,11 @@ describe('the console for a linked inbox', () => {
     const failed = actionPayload({ inboxId: '12', emails: [leadEmail()], title: '見積のご依頼' });
     for (const payload of [unmatched, failed]) expect((await sendWebhook(harness.baseUrl, payload)).status).toBe(202);
     await harness.bridge.engine.runUntilIdle();
-    expect(await harness.bridge.store.getAction(unmatched.action.id)).toMatchObject({
+    expect(await harness.bridge.store.actions.get(unmatched.action.id)).toMatchObject({
       state: 'unmatched',
       reason: 'no_matching_record',
     });
-    expect(await harness.bridge.store.getAction(failed.action.id)).toMatchObject({
+    expect(await harness.bridge.store.actions.get(failed.action.id)).toMatchObject({
       state: 'failed',
       reason: 'salesforce_rejected',
     });
@@ -156,7 +156,7 @@ describe('the console for a linked inbox', () => {
     await failedRow.getByRole('button', { name: `チケット ${failed.ticket.id} の操作を再試行` }).click();
     await page.getByText('再試行を受け付けました。まもなく同期されます。').waitFor();
     await harness.bridge.engine.runUntilIdle();
-    expect(await harness.bridge.store.getAction(failed.action.id)).toMatchObject({ state: 'synced' });
+    expect(await harness.bridge.store.actions.get(failed.action.id)).toMatchObject({ state: 'synced' });
     expect(harness.eventsFor(failed.action.id)).toHaveLength(1);
     await page.goto(ticketSync('/log'));
     await unmatchedRow.waitFor();
@@ -192,13 +192,13 @@ describe('the console for a linked inbox', () => {
     await dialog.getByRole('button', { name: 'はい' }).click();
     await page.getByText('連携設定を削除しました。Salesforce の認証も取り消しました。').waitFor();
     await page.getByText('連携設定はありません。').waitFor();
-    expect((await harness.bridge.store.getLink(link.id))?.status).toBe('deleted');
+    expect((await harness.bridge.store.links.getLink(link.id))?.status).toBe('deleted');
     expect(harness.org.approvals(user.id)).toHaveLength(0);
 
     const afterDelete = actionPayload({ inboxId: '12', emails: [contactEmail()] });
     expect((await sendWebhook(harness.baseUrl, afterDelete)).status).toBe(202);
     await harness.bridge.engine.runUntilIdle();
-    expect(await harness.bridge.store.getAction(afterDelete.action.id)).toMatchObject({
+    expect(await harness.bridge.store.actions.get(afterDelete.action.id)).toMatchObject({
       state: 'skipped',
       reason: 'no_link',
     });
@@ -219,7 +219,7 @@ describe('the console for a linked inbox', () => {
     await page.getByLabel('取引先責任者').check();
     await page.getByRole('button', { name: '完了' }).click();
     await page.getByText('連携設定が完了しました').waitFor();
-    const recreated = await harness.bridge.store.getLinkForInbox('12');
+    const recreated = await harness.bridge.store.links.getLinkForInbox('12');
     expect(recreated).toMatchObject({ status: 'active', target: 'contact' });
     expect(recreated?.id).not.toBe(link.id);
   });
@@ -229,7 +229,7 @@ describe('the console for a linked inbox', () => {
     const paused = actionPayload({ inboxId: '12', emails: [contactEmail()] });
     expect((await sendWebhook(harness.baseUrl, paused)).status).toBe(202);
     await harness.bridge.engine.runUntilIdle();
-    expect((await harness.bridge.store.getAction(paused.action.id))?.state).toBe('pending');
+    expect((await harness.bridge.store.actions.get(paused.action.id))?.state).toBe('pending');
 
     await page.goto(ticketSync());
     await page.getByText('API の上限のため一時停止中').waitFor();

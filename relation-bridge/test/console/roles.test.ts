@@ -83,8 +83,8 @@ describe('roles in the console', () => {
     );
     expect((await asBrowser('GET', '/inboxes/12/health')).status).toBe(200);
     expect((await asBrowser('GET', `/actions?inboxId=12`)).status).toBe(200);
-    expect((await harness.bridge.store.getLink(link.id))?.status).toBe('active');
-    expect((await harness.bridge.store.getAction(unmatchedActionId))?.state).toBe('unmatched');
+    expect((await harness.bridge.store.links.getLink(link.id))?.status).toBe('active');
+    expect((await harness.bridge.store.actions.get(unmatchedActionId))?.state).toBe('unmatched');
   });
 
   it('a user without a role sees no inbox and reaches none, in the console or the API', async () => {
@@ -130,7 +130,7 @@ describe('roles in the console', () => {
     await expect(page.getByLabel('受信箱 ID').inputValue()).resolves.toBe('77');
     await page.getByRole('button', { name: '登録', exact: true }).click();
     await page.getByText('受信箱「新規窓口」を登録しました。').waitFor();
-    expect(await harness.bridge.store.console.getInbox('77')).toMatchObject({ name: '新規窓口' });
+    expect(await harness.bridge.store.inboxes.get('77')).toMatchObject({ name: '新規窓口' });
 
     await page.goto(`${harness.consoleUrl}/inboxes/77/settings/members`);
     await waitForTitle(page, 'メンバーと権限');
@@ -139,7 +139,7 @@ describe('roles in the console', () => {
     await page.getByRole('button', { name: '追加' }).click();
     await page.getByText('権限を保存しました。').waitFor();
     await checkPage(page, 'roles-owner-members');
-    expect(await harness.bridge.store.console.listInboxMembers('77')).toEqual([
+    expect(await harness.bridge.store.inboxes.listMembers('77')).toEqual([
       expect.objectContaining({ userId: harness.outsider.id, role: 'admin' }),
     ]);
 

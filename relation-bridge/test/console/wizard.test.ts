@@ -71,7 +71,7 @@ describe('the link wizard', () => {
     await page.getByRole('button', { name: '許可 / Allow' }).click();
     await waitForTitle(page, '連携設定の追加');
     await page.getByText(`認証済み: ${authorizing().username}`).waitFor();
-    expect(await harness.bridge.store.getLinkForInbox('12')).toBeNull();
+    expect(await harness.bridge.store.links.getLinkForInbox('12')).toBeNull();
     await checkPage(page, 'wizard-10-target-and-owner');
 
     await page.getByLabel('リード').check();
@@ -82,7 +82,7 @@ describe('the link wizard', () => {
     await page.getByText('連携設定が完了しました').waitFor();
     await checkPage(page, 'wizard-11-linked');
 
-    const link = await harness.bridge.store.getLinkForInbox('12');
+    const link = await harness.bridge.store.links.getLinkForInbox('12');
     expect(link).toMatchObject({
       orgId: harness.org.orgId,
       environment: 'production',
@@ -147,7 +147,7 @@ describe('the link wizard', () => {
     await page.keyboard.press('Enter');
     await page.getByText('連携設定が完了しました').waitFor();
 
-    expect(await harness.bridge.store.getLinkForInbox('13')).toMatchObject({
+    expect(await harness.bridge.store.links.getLinkForInbox('13')).toMatchObject({
       orgId: harness.sandbox.org.orgId,
       environment: 'sandbox',
       target: 'contact',
@@ -157,7 +157,7 @@ describe('the link wizard', () => {
 
   it('reuses the authentication the bridge holds for a second inbox, without a new Salesforce approval', async () => {
     const approvalsBefore = harness.org.approvals(authorizing().id).length;
-    const first = await harness.bridge.store.getLinkForInbox('12');
+    const first = await harness.bridge.store.links.getLinkForInbox('12');
     await page.goto(ticketSync('14', '/new/salesforce'));
     await page.getByRole('group', { name: '認証' }).waitFor();
     await page.getByLabel(new RegExp(`^既存の認証を使用: ${authorizing().username.replace(/\./g, '\\.')}`)).check();
@@ -168,7 +168,7 @@ describe('the link wizard', () => {
     await page.getByRole('button', { name: '完了' }).click();
     await page.getByText('連携設定が完了しました').waitFor();
 
-    const reused = await harness.bridge.store.getLinkForInbox('14');
+    const reused = await harness.bridge.store.links.getLinkForInbox('14');
     expect(reused).toMatchObject({ authId: first?.authId, target: 'lead', status: 'active' });
     expect(harness.org.approvals(authorizing().id)).toHaveLength(approvalsBefore);
   });
@@ -195,7 +195,7 @@ describe('the link wizard', () => {
   });
 
   it('a denial on the Salesforce allow page ends with a clear message, and nothing is saved', async () => {
-    const authsBefore = (await harness.bridge.store.listAuths()).length;
+    const authsBefore = (await harness.bridge.store.links.listAuths()).length;
     await page.goto(ticketSync('15', '/new/salesforce'));
     await page.getByLabel('新しい認証を追加').check();
     await page.getByRole('button', { name: '認証', exact: true }).click();
@@ -204,13 +204,13 @@ describe('the link wizard', () => {
     await page.getByText('Salesforce で「許可」が選ばれなかったため、連携は作成されていません。').waitFor();
     await checkPage(page, 'wizard-denied');
 
-    expect(await harness.bridge.store.getLinkForInbox('15')).toBeNull();
-    expect(await harness.bridge.store.console.listPendingLinks({ inboxId: '15' })).toEqual([]);
-    expect(await harness.bridge.store.listAuths()).toHaveLength(authsBefore);
+    expect(await harness.bridge.store.links.getLinkForInbox('15')).toBeNull();
+    expect(await harness.bridge.store.pendingLinks.list({ inboxId: '15' })).toEqual([]);
+    expect(await harness.bridge.store.links.listAuths()).toHaveLength(authsBefore);
   });
 
   it('a callback whose state does not match ends with a clear message, and nothing is saved', async () => {
-    const authsBefore = (await harness.bridge.store.listAuths()).length;
+    const authsBefore = (await harness.bridge.store.links.listAuths()).length;
     await page.goto(ticketSync('15', '/new/salesforce'));
     await page.getByLabel('新しい認証を追加').check();
     await page.getByRole('button', { name: '認証', exact: true }).click();
@@ -220,9 +220,9 @@ describe('the link wizard', () => {
     await page.getByText('認証の要求が見つからないか、有効期限 (10 分) が切れています').waitFor();
     await checkPage(page, 'wizard-state-mismatch');
 
-    expect(await harness.bridge.store.getLinkForInbox('15')).toBeNull();
-    expect(await harness.bridge.store.console.listPendingLinks({ inboxId: '15' })).toEqual([]);
-    expect(await harness.bridge.store.listAuths()).toHaveLength(authsBefore);
+    expect(await harness.bridge.store.links.getLinkForInbox('15')).toBeNull();
+    expect(await harness.bridge.store.pendingLinks.list({ inboxId: '15' })).toEqual([]);
+    expect(await harness.bridge.store.links.listAuths()).toHaveLength(authsBefore);
   });
 
   it('signs in through a My Domain; an authorisation left before 完了 is shown on the inbox page, and discarding it revokes it', async () => {
@@ -244,12 +244,12 @@ describe('the link wizard', () => {
     const unfinished = page.getByRole('region', { name: '未完了の連携設定があります' });
     await unfinished.waitFor();
     await checkPage(page, 'wizard-unfinished');
-    expect(await harness.bridge.store.getLinkForInbox('15')).toBeNull();
+    expect(await harness.bridge.store.links.getLinkForInbox('15')).toBeNull();
 
     await unfinished.getByRole('button', { name: '破棄' }).click();
     await page.getByText('未完了の連携設定を破棄し、Salesforce の認証を取り消しました。').waitFor();
     expect(harness.org.approvals(authorizing().id)).toHaveLength(approvalsBefore);
-    expect(await harness.bridge.store.console.listPendingLinks({ inboxId: '15' })).toEqual([]);
-    expect(await harness.bridge.store.getLinkForInbox('15')).toBeNull();
+    expect(await harness.bridge.store.pendingLinks.list({ inboxId: '15' })).toEqual([]);
+    expect(await harness.bridge.store.links.getLinkForInbox('15')).toBeNull();
   });
 });

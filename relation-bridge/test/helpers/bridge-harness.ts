@@ -81,12 +81,12 @@ export async function startBridgeHarness(
     ...options.env,
   });
   const logger = createLogger(config.LOG_LEVEL);
-  const bridge = createBridge(config, {
+  const bridge = await createBridge(config, {
     logger,
-    startEngine: options.startEngine ?? false,
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   server.on('request', bridge.app);
+  if (options.startEngine === true) bridge.start();
 
   const admin = async <T>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const response = await fetch(`${baseUrl}/api/v1${route}`, {
@@ -128,7 +128,7 @@ export async function startBridgeHarness(
       if (started.status !== 201)
         throw new Error(`authorize answered ${started.status}: ${JSON.stringify(started.body)}`);
       await browse(started.body.authorizeUrl);
-      const created = await bridge.store.getLinkForInbox(inboxId);
+      const created = await bridge.store.links.getLinkForInbox(inboxId);
       if (created === null) throw new Error('the link was not created');
       return created;
     },

@@ -7,8 +7,11 @@ import express from 'express';
 import { createLogger } from '../../src/logging';
 import { createIntakeRouter, WEBHOOK_PATH, type IntakeRouterOptions } from '../../src/intake/routes';
 import { signWebhook } from '../../src/intake/signature';
-import type { SqliteStoreOptions } from '../../src/store/sqlite';
-import { openTempStore, samplePayload, type TempStore } from '../store/temp-store';
+import { GroupCommit } from '../../src/intake/group-commit';
+import type { BridgeStore } from '../../src/repositories';
+import type { SqliteOptions } from '../../src/store/sqlite/database';
+import { samplePayload } from '../store/actions-fixtures';
+import { openTempSqliteStore } from '../store/databases';
 
 export const newSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -18,7 +21,9 @@ export const newSecret = (): string => `whsec_${randomBytes(32).toString('base64
  */
 export interface IntakeServer {
   url: string;
-  temp: TempStore;
+  store: BridgeStore;
+  /** The SQLite file, for a second connection. */
+  dbFile: string;
   secrets: string[];
   /** ms since the epoch, as the bridge sees it. */
   clock: { now: number };
@@ -31,9 +36,10 @@ export interface IntakeServer {
 
 export async function startIntakeServer(
   options: Partial<Pick<IntakeRouterOptions, 'maxBodyBytes' | 'toleranceSeconds' | 'syncedKinds'>> = {},
-  storeOptions: Partial<SqliteStoreOptions> = {},
+  storeOptions: Partial<SqliteOptions> = {},
 ): Promise<IntakeServer> {
-  const temp = openTempStore(storeOptions);
+  const temp = await openTempSqliteStore(storeOptions);
+  const intake = new GroupCommit({ actions: temp.store.actions });
   const secrets = [newSecret()];
   const clock = { now: Date.parse('2026-11-28T01:20:00Z') };
   const accepted = { count: 0 };
@@ -47,7 +53,7 @@ export async function startIntakeServer(
   const app = express();
   app.use(
     createIntakeRouter({
-      store: temp.store,
+      ingest: (action) => intake.ingest(action),
       secrets: () => secrets,
       toleranceSeconds: options.toleranceSeconds ?? 300,
       maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
@@ -64,13 +70,14 @@ export async function startIntakeServer(
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}${WEBHOOK_PATH}`,
-    temp,
+    store: temp.store,
+    dbFile: temp.file,
     secrets,
     clock,
     accepted,
     logLines,
     async storedActions() {
-      const counts = await temp.store.countActionsByState({});
+      const counts = await temp.store.actions.countByState({});
       return Object.values(counts).reduce((sum, count) => sum + count, 0);
     },
     async close() {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { signWebhook } from '../../src/intake/signature';
-import { samplePayload } from '../store/temp-store';
+import { samplePayload } from '../store/actions-fixtures';
 import { bodyFor, deliver, newSecret, startIntakeServer, type IntakeServer } from './intake-server';
 
 describe('POST /webhooks/relation', () => {
@@ -18,7 +18,7 @@ describe('POST /webhooks/relation', () => {
     it('answers 202 accepted with the action id only once the action is committed, and wakes the sync engine', async () => {
       const response = await deliver(server, { body: bodyFor('act_202') });
       expect(response).toMatchObject({ status: 202, json: { status: 'accepted', action_id: 'act_202' } });
-      const reader = new Database(server.temp.file, { readonly: true });
+      const reader = new Database(server.dbFile, { readonly: true });
       const row = reader
         .prepare('SELECT state, inbox_id, kind, channel FROM actions WHERE action_id = ?')
         .get('act_202');
@@ -29,7 +29,7 @@ describe('POST /webhooks/relation', () => {
 
     it('stores the action with its times, delivery id and payload', async () => {
       await deliver(server, { body: bodyFor('act_times'), webhookId: 'msg_times' });
-      expect(await server.temp.store.getAction('act_times')).toMatchObject({
+      expect(await server.store.actions.get('act_times')).toMatchObject({
         webhookId: 'msg_times',
         inboxId: '12',
         inboxName: '営業窓口',
@@ -42,7 +42,7 @@ describe('POST /webhooks/relation', () => {
     it('keeps Japanese and emoji text byte for byte', async () => {
       const text = '山田様\nお世話になっております。🙇‍♀️ ０９０－１２３４';
       await deliver(server, { body: bodyFor('act_ja', (p) => (p.action.body = text)) });
-      expect((await server.temp.store.getAction('act_ja'))?.payload.action.body).toBe(text);
+      expect((await server.store.actions.get('act_ja'))?.payload.action.body).toBe(text);
     });
 
     it('accepts application/json with a UTF-8 charset', async () => {
@@ -305,7 +305,7 @@ describe('POST /webhooks/relation', () => {
       expect((await deliver(server, { body: bodyOfSize(4096, 'act_at_limit') })).status).toBe(202);
       const over = await deliver(server, { body: bodyOfSize(4097, 'act_over_limit') });
       expect(over).toMatchObject({ status: 413, json: { error: 'payload_too_large' } });
-      expect(await server.temp.store.getAction('act_over_limit')).toBeNull();
+      expect(await server.store.actions.get('act_over_limit')).toBeNull();
     });
 
     it('answers 413 to a chunked body (no Content-Length) that grows past the limit', async () => {
@@ -338,7 +338,7 @@ describe('POST /webhooks/relation', () => {
     it('answers 503 unavailable while another process holds the database lock, and 202 to the retry', async () => {
       await server.close();
       server = await startIntakeServer({}, { busyTimeoutMs: 0 });
-      const locker = new Database(server.temp.file);
+      const locker = new Database(server.dbFile);
       locker.prepare('BEGIN IMMEDIATE').run();
       const body = bodyFor('act_locked');
       const refused = await deliver(server, { body, webhookId: 'msg_locked' });
@@ -351,7 +351,7 @@ describe('POST /webhooks/relation', () => {
     });
 
     it('answers 503 when the store is closed', async () => {
-      await server.temp.store.close();
+      await server.store.close();
       const response = await deliver(server, { body: bodyFor('act_closed') });
       expect(response).toMatchObject({ status: 503, json: { error: 'unavailable' } });
       expect(server.accepted.count).toBe(0);

@@ -1,5 +1,5 @@
 import { LIMITS, parseWebhookBody } from '../../src/intake/schema';
-import { samplePayload } from '../store/temp-store';
+import { samplePayload } from '../store/actions-fixtures';
 
 type Json = Record<string, unknown>;
 
@@ -157,5 +157,28 @@ describe('webhook body schema', () => {
     const text = '山田様 🙇‍♂️ お電話番号は０９０－１２３４－５６７８です';
     const parsed = parseWebhookBody(withChange('action.body', text));
     expect(parsed.ok && parsed.payload.action.body).toBe(text);
+  });
+
+  it.each([
+    ['action.id', 'act_\ud800'],
+    ['action.kind', 'message_\udc00sent'],
+    ['action.subject', '件名\ud83d'],
+    ['action.body', 'lone \udfff low'],
+    ['ticket.id', '\ud800'],
+    ['inbox.name', '営業\ud800窓口'],
+    ['customer.name', 'a\u0000b'],
+    ['action.body', 'NUL \u0000 inside'],
+  ])('refuses %s holding text that cannot be stored as sent, naming the field', (path, value) => {
+    expect(issuesOf(withChange(path, value))).toEqual([{ path, message: expect.stringMatching(/Unicode|U\+0000/) }]);
+  });
+
+  it('refuses such text inside lists too, naming the element', () => {
+    expect(issuesOf(withChange('customer.emails', ['ok@example.jp', 'x\ud800@example.jp']))).toEqual([
+      { path: 'customer.emails.1', message: expect.stringMatching(/Unicode/) },
+    ]);
+  });
+
+  it('accepts text with surrogate pairs that are whole (emoji outside the BMP)', () => {
+    expect(parseWebhookBody(withChange('action.body', '𠮷野家 🍣')).ok).toBe(true);
   });
 });

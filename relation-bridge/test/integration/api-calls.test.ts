@@ -36,7 +36,7 @@ describe('API economy', () => {
     );
     await sendAll(h.baseUrl, payloads, 32);
     await waitUntil(
-      async () => (await h.bridge.store.countActionsByState({})).synced === CUSTOMERS,
+      async () => (await h.bridge.store.actions.countByState({})).synced === CUSTOMERS,
       'all actions synced',
     );
 

@@ -36,7 +36,7 @@ describe('a customer whose Lead was converted', () => {
     const payload = actionPayload({ emails: options.emails ?? [], phones: options.phones ?? [], channel: 'line' });
     await sendAll(h.baseUrl, [payload]);
     await h.bridge.engine.runUntilIdle();
-    return { action: await h.bridge.store.getAction(payload.action.id), events: h.eventsFor(payload.action.id) };
+    return { action: await h.bridge.store.actions.get(payload.action.id), events: h.eventsFor(payload.action.id) };
   }
 
   it('follows the conversion by email to the Contact, and says so in the match record', async () => {

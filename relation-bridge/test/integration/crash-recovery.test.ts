@@ -1,57 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { completeAuthorization, seedDemoOrg, startLocalSalesforce, type LocalSalesforce } from '../../local-org';
 import { SecretBox } from '../../src/crypto/secret-box';
-import { createSqliteStore } from '../../src/store/sqlite';
+import { openBridgeStore } from '../../src/repositories';
+import { exited, freePort, startBridgeProcess } from '../helpers/bridge-process';
 import { actionPayload, sendAll, TEST_SECRET } from '../helpers/payloads';
 
 const ADMIN_TOKEN = 'crash-test-admin-token-0123456789';
-const BRIDGE_ROOT = path.resolve(__dirname, '../..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-/** The bridge as its own process (`node --import tsx src/server.ts`), ready when it says it listens. */
-async function startBridgeProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: BRIDGE_ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bridge did not start: ${stderr}`)), 30_000);
-    child.once('message', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`bridge exited with ${code}: ${stderr}`));
-    });
-  });
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<NodeJS.Signals | number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.signalCode ?? child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
-}
 
 describe('crash recovery', () => {
   let local: LocalSalesforce;
@@ -88,12 +46,14 @@ describe('crash recovery', () => {
       SF_LOGIN_URL_PRODUCTION: local.productionLoginUrl,
       SF_LOGIN_URL_SANDBOX: local.sandboxLoginUrl,
       SYNC_LEASE_MS: '1500',
+      // A send of the killed bridge can be answered for this long: the restarted one looks it up after.
+      SF_REQUEST_TIMEOUT_MS: '1500',
       SYNC_LINGER_MS: '200',
       SYNC_POLL_MS: '100',
       LOG_LEVEL: 'warn',
     };
 
-    child = await startBridgeProcess(env);
+    child = (await startBridgeProcess(env)).child;
     const started = await fetch(`${baseUrl}/api/v1/links/authorize`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
@@ -124,18 +84,15 @@ describe('crash recovery', () => {
 
     expect(commit.records).toHaveLength(20);
     expect(org.records('Event')).toHaveLength(20);
-    const store = createSqliteStore({
-      file: path.join(dataDir, 'bridge.db'),
-      secretBox: SecretBox.fromKey(encryptionKey),
-    });
-    const afterCrash = await Promise.all(payloads.map((p) => store.getAction(p.action.id)));
+    const store = await openBridgeStore({ dataDir, secretBox: SecretBox.fromKey(encryptionKey) });
+    const afterCrash = await Promise.all(payloads.map((p) => store.actions.get(p.action.id)));
     await store.close();
     for (const action of afterCrash) {
       expect(action?.state).toBe('pending');
       expect(action?.writeAttemptedAt).not.toBeNull();
     }
 
-    child = await startBridgeProcess(env);
+    child = (await startBridgeProcess(env)).child;
     let synced = 0;
     for (let round = 0; round < 300 && synced < payloads.length; round += 1) {
       await new Promise((resolve) => setTimeout(resolve, 100));

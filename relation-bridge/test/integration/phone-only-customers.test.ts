@@ -65,7 +65,7 @@ describe('customers known only by phone (LINE, SMS, calls)', () => {
     await h.bridge.engine.runUntilIdle();
 
     for (const { id, payload } of customers) {
-      const action = await h.bridge.store.getAction(payload.action.id);
+      const action = await h.bridge.store.actions.get(payload.action.id);
       expect(action).toMatchObject({ state: 'synced', whoId: id });
       expect(action?.match?.chosen).toMatchObject({ via: 'phone' });
     }
@@ -109,10 +109,10 @@ describe('customers known only by phone (LINE, SMS, calls)', () => {
     await h.bridge.engine.runUntilIdle();
 
     for (const payload of byEmail) {
-      expect(await h.bridge.store.getAction(payload.action.id)).toMatchObject({ state: 'synced', whoId: taro });
+      expect(await h.bridge.store.actions.get(payload.action.id)).toMatchObject({ state: 'synced', whoId: taro });
     }
     for (const payload of [...byPhone, emailThenPhone]) {
-      expect(await h.bridge.store.getAction(payload.action.id)).toMatchObject({
+      expect(await h.bridge.store.actions.get(payload.action.id)).toMatchObject({
         state: 'failed',
         reason: 'invalid_for_salesforce',
         errorCode: 'INVALID_INPUT',
@@ -134,8 +134,8 @@ describe('customers known only by phone (LINE, SMS, calls)', () => {
 
     await sendAll(h.baseUrl, [byEmail, byPhone]);
     await h.bridge.engine.runUntilIdle();
-    expect((await h.bridge.store.getAction(byEmail.action.id))?.state).toBe('synced');
-    expect(await h.bridge.store.getAction(byPhone.action.id)).toMatchObject({
+    expect((await h.bridge.store.actions.get(byEmail.action.id))?.state).toBe('synced');
+    expect(await h.bridge.store.actions.get(byPhone.action.id)).toMatchObject({
       state: 'pending',
       attempts: 1,
       errorCode: 'SERVER_UNAVAILABLE',
@@ -143,7 +143,7 @@ describe('customers known only by phone (LINE, SMS, calls)', () => {
 
     clock += 60 * 60_000;
     await h.bridge.engine.runUntilIdle();
-    expect(await h.bridge.store.getAction(byPhone.action.id)).toMatchObject({ state: 'synced', whoId: contact });
+    expect(await h.bridge.store.actions.get(byPhone.action.id)).toMatchObject({ state: 'synced', whoId: contact });
     expect(h.org.records('Event')).toHaveLength(2);
   });
 });

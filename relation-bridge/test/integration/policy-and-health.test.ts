@@ -10,7 +10,7 @@ const MARKER = '\n\n…(以下省略 / truncated) 全文 / full text: ';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function actionsOf(h: BridgeHarness, ids: string[]): Promise<StoredAction[]> {
-  return Promise.all(ids.map(async (id) => (await h.bridge.store.getAction(id)) as StoredAction));
+  return Promise.all(ids.map(async (id) => (await h.bridge.store.actions.get(id)) as StoredAction));
 }
 
 /** Runs the engine (and lets short intervals pass) until `check` holds; bounded. */
@@ -71,7 +71,7 @@ describe('the Salesforce link policy over the helpdesk link', () => {
     await h.bridge.engine.runUntilIdle();
     for (const id of ids) expect(h.eventsFor(id)).toHaveLength(1);
     expect(h.org.records('Event')).toHaveLength(4);
-    const synced = await h.bridge.store.getAction(later.action.id);
+    const synced = await h.bridge.store.actions.get(later.action.id);
     expect(synced?.match?.policy).toMatchObject({ source: 'salesforce', record: 'Inbox_12' });
   });
 
@@ -86,7 +86,7 @@ describe('the Salesforce link policy over the helpdesk link', () => {
     await sendAll(h.baseUrl, [payload]);
     await h.bridge.engine.runUntilIdle();
 
-    const action = await h.bridge.store.getAction(payload.action.id);
+    const action = await h.bridge.store.actions.get(payload.action.id);
     expect(action?.state).toBe('synced');
     expect(h.eventsFor(payload.action.id)).toEqual([expect.objectContaining({ WhoId: leadId })]);
     expect(action?.match?.rule).toMatch(/^lead_by_email/);
@@ -117,7 +117,7 @@ describe('the Salesforce link policy over the helpdesk link', () => {
     expect(noneEvent?.Subject).toBe('[メール] お問い合わせ');
     expect(h.eventsFor(cut.action.id)[0]?.Description).toBe(`${body.slice(0, 100)}${MARKER}${cut.ticket.url}`);
     expect(h.eventsFor(short.action.id)[0]?.Description).toBe('短い本文');
-    expect((await h.bridge.store.getAction(cut.action.id))?.match?.policy).toMatchObject({
+    expect((await h.bridge.store.actions.get(cut.action.id))?.match?.policy).toMatchObject({
       bodyCapture: 'first_n',
       bodyMaxChars: 100,
     });
@@ -150,7 +150,7 @@ describe('the Salesforce link policy over the helpdesk link', () => {
     expect(h.eventsFor(byOperator.action.id)[0]?.OwnerId).toBe(takahashi.id);
     expect(h.eventsFor(fallback.action.id)[0]?.OwnerId).toBe(link13.defaultOwnerId);
     expect(link12.defaultOwnerId).not.toBe(suzuki.id);
-    const recorded = (await h.bridge.store.getAction(fallback.action.id))?.match?.policy;
+    const recorded = (await h.bridge.store.actions.get(fallback.action.id))?.match?.policy;
     expect(recorded).toMatchObject({ source: 'salesforce', defaultOwnerId: link13.defaultOwnerId });
     expect(recorded?.note).toContain('not an active User');
 
@@ -160,13 +160,13 @@ describe('the Salesforce link policy over the helpdesk link', () => {
     await sendAll(h.baseUrl, [afterDeactivation]);
     await eventually(
       h,
-      async () => (await h.bridge.store.getAction(afterDeactivation.action.id))?.state === 'synced',
+      async () => (await h.bridge.store.actions.get(afterDeactivation.action.id))?.state === 'synced',
       'the action to sync with the link’s default owner',
     );
     expect(h.eventsFor(afterDeactivation.action.id)).toEqual([
       expect.objectContaining({ OwnerId: link12.defaultOwnerId }),
     ]);
-    const retried = await h.bridge.store.getAction(afterDeactivation.action.id);
+    const retried = await h.bridge.store.actions.get(afterDeactivation.action.id);
     expect(retried?.attempts).toBe(1);
     expect(retried?.match?.policy?.note).toContain('not an active User');
   });
@@ -190,7 +190,7 @@ describe('the Salesforce link policy over the helpdesk link', () => {
     expect(h.eventsFor(payload.action.id)).toEqual([
       expect.objectContaining({ WhoId: contactId, Description: body, OwnerId: link.defaultOwnerId }),
     ]);
-    expect((await h.bridge.store.getAction(payload.action.id))?.match?.policy).toEqual({
+    expect((await h.bridge.store.actions.get(payload.action.id))?.match?.policy).toEqual({
       source: 'helpdesk',
       record: null,
       target: 'contact_then_lead',

@@ -5,7 +5,7 @@ const TARO = 'taro.yamada@example.co.jp';
 const some = (n: number) => Array.from({ length: n }, () => actionPayload({ emails: [TARO] }));
 
 async function states(h: BridgeHarness, ids: string[]): Promise<string[]> {
-  return Promise.all(ids.map(async (id) => (await h.bridge.store.getAction(id))?.state ?? 'missing'));
+  return Promise.all(ids.map(async (id) => (await h.bridge.store.actions.get(id))?.state ?? 'missing'));
 }
 
 /** Waits (bounded) for the engine to make every listed action synced. */
@@ -28,7 +28,7 @@ describe('when Salesforce or the network fails', () => {
   it('refreshes an expired access token once and goes on syncing', async () => {
     h = await startBridgeHarness();
     const link = await h.linkInbox();
-    const before = await h.bridge.store.getAuth(link.authId);
+    const before = await h.bridge.store.links.getAuth(link.authId);
     h.org.expireAccessTokens();
     const payloads = some(3);
     await sendAll(h.baseUrl, payloads);
@@ -39,9 +39,9 @@ describe('when Salesforce or the network fails', () => {
         payloads.map((p) => p.action.id),
       ),
     ).toEqual(['synced', 'synced', 'synced']);
-    const after = await h.bridge.store.getAuth(link.authId);
+    const after = await h.bridge.store.links.getAuth(link.authId);
     expect(after?.accessToken).not.toBe(before?.accessToken);
-    expect((await h.bridge.store.getLink(link.id))?.status).toBe('active');
+    expect((await h.bridge.store.links.getLink(link.id))?.status).toBe('active');
   });
 
   it('puts the link in needs re-authentication when the refresh token is revoked, holds its actions, and syncs them after re-authentication', async () => {
@@ -53,7 +53,7 @@ describe('when Salesforce or the network fails', () => {
     await sendAll(h.baseUrl, first);
     await h.bridge.engine.runUntilIdle();
 
-    expect((await h.bridge.store.getLink(link.id))?.status).toBe('needs_reauth');
+    expect((await h.bridge.store.links.getLink(link.id))?.status).toBe('needs_reauth');
     const held = first.map((p) => p.action.id);
     expect(await states(h, held)).toEqual(['held', 'held', 'held']);
     const later = some(2);
@@ -68,7 +68,7 @@ describe('when Salesforce or the network fails', () => {
     expect(h.org.records('Event')).toHaveLength(0);
 
     await h.reauthorize(link.id);
-    expect((await h.bridge.store.getLink(link.id))?.status).toBe('active');
+    expect((await h.bridge.store.links.getLink(link.id))?.status).toBe('active');
     const all = [...first, ...later].map((p) => p.action.id);
     await syncedEventually(h, all);
     for (const id of all) expect(h.eventsFor(id)).toHaveLength(1);
@@ -84,14 +84,14 @@ describe('when Salesforce or the network fails', () => {
 
     const ids = payloads.map((p) => p.action.id);
     expect(await states(h, ids)).toEqual(['pending', 'pending', 'pending', 'pending']);
-    const paused = await h.bridge.store.getOrgState(h.org.orgId);
+    const paused = await h.bridge.store.orgs.getState(h.org.orgId);
     expect(paused.pausedUntil).not.toBeNull();
     expect(paused.pauseReason).toContain('REQUEST_LIMIT_EXCEEDED');
     expect(h.org.records('Event')).toHaveLength(0);
 
     h.org.resetApiBudget();
     await syncedEventually(h, ids);
-    expect((await h.bridge.store.getOrgState(h.org.orgId)).pausedUntil).toBeNull();
+    expect((await h.bridge.store.orgs.getState(h.org.orgId)).pausedUntil).toBeNull();
     for (const id of ids) expect(h.eventsFor(id)).toHaveLength(1);
   });
 
@@ -102,7 +102,7 @@ describe('when Salesforce or the network fails', () => {
     const first = some(1);
     await sendAll(h.baseUrl, first);
     await h.bridge.engine.runUntilIdle();
-    const used = await h.bridge.store.countApiCalls(h.org.orgId, 0);
+    const used = await h.bridge.store.orgs.countApiCalls(h.org.orgId, 0);
     expect(used).toBeLessThanOrEqual(6);
 
     const rest = Array.from({ length: 10 }, (_, i) => actionPayload({ emails: [`someone${i}@example.org`] }));
@@ -110,8 +110,8 @@ describe('when Salesforce or the network fails', () => {
       await sendAll(h.baseUrl, [payload]);
       await h.bridge.engine.runUntilIdle();
     }
-    expect(await h.bridge.store.countApiCalls(h.org.orgId, 0)).toBeLessThanOrEqual(6);
-    const state = await h.bridge.store.getOrgState(h.org.orgId);
+    expect(await h.bridge.store.orgs.countApiCalls(h.org.orgId, 0)).toBeLessThanOrEqual(6);
+    const state = await h.bridge.store.orgs.getState(h.org.orgId);
     expect(state.pauseReason).toContain('bridge_share_exhausted');
     const kept = await states(
       h,
@@ -131,7 +131,7 @@ describe('when Salesforce or the network fails', () => {
     const ids = payloads.map((p) => p.action.id);
     await syncedEventually(h, ids);
     for (const id of ids) expect(h.eventsFor(id)).toHaveLength(1);
-    const attempts = await Promise.all(ids.map(async (id) => (await h.bridge.store.getAction(id))?.attempts ?? 0));
+    const attempts = await Promise.all(ids.map(async (id) => (await h.bridge.store.actions.get(id))?.attempts ?? 0));
     expect(Math.max(...attempts)).toBeGreaterThan(0);
   });
 
@@ -154,7 +154,7 @@ describe('when Salesforce or the network fails', () => {
     const ids = payloads.map((p) => p.action.id);
     expect(h.org.records('Event')).toHaveLength(5);
     expect(await states(h, ids)).toEqual(Array(5).fill('pending'));
-    const uncertain = await h.bridge.store.getAction(ids[0] as string);
+    const uncertain = await h.bridge.store.actions.get(ids[0] as string);
     expect(uncertain?.writeAttemptedAt).not.toBeNull();
 
     hold.remove();
@@ -165,7 +165,7 @@ describe('when Salesforce or the network fails', () => {
 });
 
 describe('when a link is deleted', () => {
-  it('records its held and later actions as no_link, and a new link syncs again', async () => {
+  it("keeps the actions it was holding for the inbox's next link, records later ones as no_link, and the new link syncs the held ones exactly once", async () => {
     const h = await startBridgeHarness();
     try {
       const link = await h.linkInbox();
@@ -174,30 +174,32 @@ describe('when a link is deleted', () => {
       const held = some(2);
       await sendAll(h.baseUrl, held);
       await h.bridge.engine.runUntilIdle();
-      expect(
-        await states(
-          h,
-          held.map((p) => p.action.id),
-        ),
-      ).toEqual(['held', 'held']);
+      const heldIds = held.map((p) => p.action.id);
+      expect(await states(h, heldIds)).toEqual(['held', 'held']);
 
       expect((await h.admin('DELETE', `/links/${link.id}`)).status).toBe(200);
       const between = some(1);
       await sendAll(h.baseUrl, between);
       await h.bridge.engine.runUntilIdle();
-      for (const payload of [...held, ...between]) {
-        expect(await h.bridge.store.getAction(payload.action.id)).toMatchObject({
-          state: 'skipped',
-          reason: 'no_link',
-        });
+      for (const id of heldIds) {
+        expect(await h.bridge.store.actions.get(id)).toMatchObject({ state: 'held', reason: 'link_deleted' });
       }
+      // The FAQ's gap rule: an action while no link exists is not synced.
+      expect(await h.bridge.store.actions.get(between[0]!.action.id)).toMatchObject({
+        state: 'skipped',
+        reason: 'no_link',
+      });
 
-      await h.linkInbox();
+      const remade = await h.linkInbox();
       const after = some(1);
       await sendAll(h.baseUrl, after);
       await h.bridge.engine.runUntilIdle();
-      expect(h.eventsFor(after[0]!.action.id)).toHaveLength(1);
-      expect(h.org.records('Event')).toHaveLength(1);
+      for (const id of [...heldIds, after[0]!.action.id]) {
+        expect(h.eventsFor(id)).toHaveLength(1);
+        expect(await h.bridge.store.actions.get(id)).toMatchObject({ state: 'synced', linkId: remade.id });
+      }
+      expect(h.eventsFor(between[0]!.action.id)).toHaveLength(0);
+      expect(h.org.records('Event')).toHaveLength(3);
     } finally {
       await h.close();
     }

@@ -34,7 +34,7 @@ describe('sync from webhook to Salesforce Event', () => {
       const events = h.eventsFor(payload.action.id);
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({ WhoId: taro, OwnerId: sato, inbx__Channel__c: payload.action.channel });
-      expect((await h.bridge.store.getAction(payload.action.id))?.state).toBe('synced');
+      expect((await h.bridge.store.actions.get(payload.action.id))?.state).toBe('synced');
     }
     const call = h.eventsFor(payloads[SYNCABLE_CHANNELS.indexOf('call_memo')]!.action.id)[0];
     expect(call?.DurationInMinutes).toBe(3);
@@ -53,7 +53,7 @@ describe('sync from webhook to Salesforce Event', () => {
     await h.bridge.engine.runUntilIdle();
 
     const stateOf = async (id: string) => {
-      const action = await h.bridge.store.getAction(id);
+      const action = await h.bridge.store.actions.get(id);
       return [action?.state, action?.reason];
     };
     expect(await stateOf(beforeLink.action.id)).toEqual(['skipped', 'before_link']);
@@ -89,7 +89,7 @@ describe('sync from webhook to Salesforce Event', () => {
     await sendAll(h.baseUrl, [payload]);
     await h.bridge.engine.runUntilIdle();
     expect(h.eventsFor(payload.action.id)[0]?.WhoId).toBe(contact?.id);
-    const stored = await h.bridge.store.getAction(payload.action.id);
+    const stored = await h.bridge.store.actions.get(payload.action.id);
     expect(stored?.match?.chosen).toMatchObject({ id: contact?.id, object: 'Contact', via: 'phone' });
   });
 
@@ -98,15 +98,15 @@ describe('sync from webhook to Salesforce Event', () => {
     const converted = actionPayload({ emails: [h.seeded.convertedLead.email] });
     await sendAll(h.baseUrl, [converted]);
     await h.bridge.engine.runUntilIdle();
-    const convertedAction = await h.bridge.store.getAction(converted.action.id);
+    const convertedAction = await h.bridge.store.actions.get(converted.action.id);
     expect(convertedAction?.match?.candidates.map((c) => c.id)).not.toContain(h.seeded.convertedLead.leadId);
     expect(h.eventsFor(converted.action.id).map((e) => e.WhoId)).not.toContain(h.seeded.convertedLead.leadId);
 
-    await h.admin('PATCH', `/links/${(await h.bridge.store.getLinkForInbox('12'))!.id}`, { target: 'contact' });
+    await h.admin('PATCH', `/links/${(await h.bridge.store.links.getLinkForInbox('12'))!.id}`, { target: 'contact' });
     const shared = actionPayload({ emails: [h.seeded.sharedEmail.email] });
     await sendAll(h.baseUrl, [shared]);
     await h.bridge.engine.runUntilIdle();
-    const sharedAction = await h.bridge.store.getAction(shared.action.id);
+    const sharedAction = await h.bridge.store.actions.get(shared.action.id);
     expect(sharedAction?.whoId).toBe(h.seeded.sharedEmail.contactIds[0]);
     expect(sharedAction?.match?.candidates.map((c) => c.id).sort()).toEqual(
       [...h.seeded.sharedEmail.contactIds].sort(),
@@ -133,8 +133,8 @@ describe('sync from webhook to Salesforce Event', () => {
     const bad = actionPayload({ emails: [TARO], title: '至急' });
     await sendAll(h.baseUrl, [good, bad]);
     await h.bridge.engine.runUntilIdle();
-    expect((await h.bridge.store.getAction(good.action.id))?.state).toBe('synced');
-    const failed = await h.bridge.store.getAction(bad.action.id);
+    expect((await h.bridge.store.actions.get(good.action.id))?.state).toBe('synced');
+    const failed = await h.bridge.store.actions.get(bad.action.id);
     expect(failed).toMatchObject({
       state: 'failed',
       reason: 'salesforce_rejected',

@@ -7,12 +7,12 @@ import express from 'express';
 import { completeAuthorization, type LocalOrg, type LocalSalesforce, startLocalSalesforce } from '../../local-org';
 import { createAdminRouter } from '../../src/admin/routes';
 import type { NewAction } from '../../src/core/types';
-import { SecretBox } from '../../src/crypto/secret-box';
+import { createLinks, type Links } from '../../src/links';
 import { createOAuthCallbackRouter } from '../../src/links/routes';
-import { LinksService } from '../../src/links/service';
 import { createLogger } from '../../src/logging';
+import type { BridgeStore } from '../../src/repositories';
 import { OAuthClient } from '../../src/salesforce/oauth-client';
-import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite';
+import { openTempSqliteStore } from '../store/databases';
 
 /**
  * A bridge made of the real links service, admin API and OAuth callback over a real
@@ -21,8 +21,8 @@ import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite';
 export interface LinkHarness {
   baseUrl: string;
   adminToken: string | undefined;
-  store: SqliteStore;
-  links: LinksService;
+  store: BridgeStore;
+  links: Links;
   oauth: OAuthClient;
   local: LocalSalesforce;
   dbFile: string;
@@ -43,8 +43,8 @@ export interface LinkHarnessOptions {
 export async function startLinkHarness(options: LinkHarnessOptions = {}): Promise<LinkHarness> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'relation-bridge-links-'));
   const local = await startLocalSalesforce();
-  const dbFile = path.join(dataDir, 'bridge.db');
-  const store = createSqliteStore({ file: dbFile, secretBox: SecretBox.fromKey(SecretBox.generateKey()) });
+  const temp = await openTempSqliteStore();
+  const { store, file: dbFile } = temp;
   const logLines: string[] = [];
   const logger = createLogger('debug', { write: (line: string) => void logLines.push(line) });
 
@@ -63,7 +63,7 @@ export async function startLinkHarness(options: LinkHarnessOptions = {}): Promis
     scopes: 'api refresh_token',
     timeoutMs: 10_000,
   });
-  const links = new LinksService({
+  const links = createLinks({
     store,
     oauth,
     loginUrls: { production: local.productionLoginUrl, sandbox: local.sandboxLoginUrl },
@@ -91,7 +91,7 @@ export async function startLinkHarness(options: LinkHarnessOptions = {}): Promis
         server.closeAllConnections();
       });
       await local.close();
-      await store.close();
+      await temp.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -35,8 +35,8 @@ function rawTable(table: string): Array<Record<string, unknown>> {
 }
 
 async function expectNothingSaved(): Promise<void> {
-  expect(await harness.store.listLinks({ includeDeleted: true })).toEqual([]);
-  expect(await harness.store.listAuths()).toEqual([]);
+  expect(await harness.store.links.listLinks({ includeDeleted: true })).toEqual([]);
+  expect(await harness.store.links.listAuths()).toEqual([]);
 }
 
 describe('linking an inbox through the OAuth web-server flow', () => {
@@ -86,7 +86,7 @@ describe('linking an inbox through the OAuth web-server flow', () => {
 
   it('keeps the tokens encrypted at rest and never writes them to the log', async () => {
     await linkInbox(harness, { inboxId: '12', environment: 'production', target: 'contact' }, user);
-    const [auth] = await harness.store.listAuths();
+    const [auth] = await harness.store.links.listAuths();
     expect(auth?.refreshToken).toBeTruthy();
     const rows = rawTable('salesforce_auths');
     expect(rows).toHaveLength(1);
@@ -98,7 +98,7 @@ describe('linking an inbox through the OAuth web-server flow', () => {
     expect(log).toContain('link created');
     expect(log).not.toContain(auth?.refreshToken);
     expect(log).not.toContain(auth?.accessToken);
-    expect(rawTable('oauth_pending')).toEqual([]);
+    expect(rawTable('oauth_flows')).toEqual([]);
   });
 
   it('uses the sandbox login host for a sandbox link', async () => {
@@ -114,9 +114,9 @@ describe('linking an inbox through the OAuth web-server flow', () => {
     );
     const page = await completeInBrowser(started.body.authorizeUrl, tester);
     expect(page.status).toBe(200);
-    const [link] = await harness.store.listLinks();
+    const [link] = await harness.store.links.listLinks();
     expect(link).toMatchObject({ inboxId: '7', orgId: sandbox.orgId, environment: 'sandbox', target: 'lead' });
-    expect((await harness.store.getAuth(link?.authId as string))?.loginUrl).toBe(harness.local.sandboxLoginUrl);
+    expect((await harness.store.links.getAuth(link?.authId as string))?.loginUrl).toBe(harness.local.sandboxLoginUrl);
   });
 
   it('uses the My Domain as the login host for a custom link', async () => {
@@ -130,9 +130,9 @@ describe('linking an inbox through the OAuth web-server flow', () => {
     expect(started.body.authorizeUrl.startsWith(`${org.instanceUrl}/services/oauth2/authorize?`)).toBe(true);
     const page = await completeInBrowser(started.body.authorizeUrl, user);
     expect(page.status).toBe(200);
-    const [link] = await harness.store.listLinks();
+    const [link] = await harness.store.links.listLinks();
     expect(link).toMatchObject({ inboxId: '8', orgId: org.orgId, environment: 'custom' });
-    expect((await harness.store.getAuth(link?.authId as string))?.loginUrl).toBe(org.instanceUrl);
+    expect((await harness.store.links.getAuth(link?.authId as string))?.loginUrl).toBe(org.instanceUrl);
   });
 
   it('refuses a custom login host outside Salesforce with the field that is wrong', async () => {
@@ -187,7 +187,7 @@ describe('linking an inbox through the OAuth web-server flow', () => {
     const replay = await fetch(page.callbackUrl);
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain('invalid_state');
-    expect(await harness.store.listLinks()).toHaveLength(1);
+    expect(await harness.store.links.listLinks()).toHaveLength(1);
   });
 
   it('when the admin denies access, it shows why and saves nothing', async () => {
@@ -246,7 +246,7 @@ describe('linking an inbox through the OAuth web-server flow', () => {
     expect(late.status).toBe(409);
     expect(late.html).toContain('すでに Salesforce 連携があります');
     expect(org.approvals(other.id).filter((token) => !token.revoked)).toHaveLength(0);
-    expect(await harness.store.listLinks()).toHaveLength(1);
+    expect(await harness.store.links.listLinks()).toHaveLength(1);
   });
 
   it('when the org has no API access, it says the org and user need it, saves nothing and revokes the token', async () => {
@@ -276,7 +276,7 @@ describe('linking an inbox through the OAuth web-server flow', () => {
       user,
     );
     expect(page.status).toBe(200);
-    expect((await harness.store.listLinks())[0]?.defaultOwnerId).toBe(owner.id);
+    expect((await harness.store.links.listLinks())[0]?.defaultOwnerId).toBe(owner.id);
 
     const inactive = addUser(org, 'retired', { isActive: false });
     const refused = await linkInbox(
@@ -286,14 +286,14 @@ describe('linking an inbox through the OAuth web-server flow', () => {
     );
     expect(refused.status).toBe(400);
     expect(refused.html).toContain('owner_not_found');
-    expect(await harness.store.getLinkForInbox('13')).toBeNull();
+    expect(await harness.store.links.getLinkForInbox('13')).toBeNull();
   });
 });
 
 describe('changing and deleting a link', () => {
   it('changes the target and default owner in place', async () => {
     await linkInbox(harness, { inboxId: '12', environment: 'production', target: 'contact' }, user);
-    const [link] = await harness.store.listLinks();
+    const [link] = await harness.store.links.listLinks();
     const owner = addUser(org, 'owner');
     const changed = await api(harness, 'PATCH', `/links/${link?.id}`, {
       target: 'contact_then_lead',
@@ -306,7 +306,7 @@ describe('changing and deleting a link', () => {
       defaultOwnerId: owner.id,
       status: 'active',
     });
-    expect(await harness.store.getLink(link?.id as string)).toMatchObject({
+    expect(await harness.store.links.getLink(link?.id as string)).toMatchObject({
       target: 'contact_then_lead',
       defaultOwnerId: owner.id,
       authId: link?.authId,
@@ -321,7 +321,7 @@ describe('changing and deleting a link', () => {
 
   it('refuses a default owner who is not an active user of the org, when Salesforce can tell', async () => {
     await linkInbox(harness, { inboxId: '12', environment: 'production', target: 'contact' }, user);
-    const [link] = await harness.store.listLinks();
+    const [link] = await harness.store.links.listLinks();
     const retired = addUser(org, 'retired', { isActive: false });
     const refused = await api(harness, 'PATCH', `/links/${link?.id}`, { defaultOwnerId: retired.id });
     expect(refused.status).toBe(400);
@@ -330,7 +330,7 @@ describe('changing and deleting a link', () => {
     expect((await api(harness, 'PATCH', `/links/${link?.id}`, { defaultOwnerId: stranger.id })).body.error).toBe(
       'owner_not_found',
     );
-    expect((await harness.store.getLink(link?.id as string))?.defaultOwnerId).toBe(user.id);
+    expect((await harness.store.links.getLink(link?.id as string))?.defaultOwnerId).toBe(user.id);
 
     // With the session expired the bridge does not refresh behind the sync engine's back.
     org.expireAccessTokens();
@@ -341,8 +341,8 @@ describe('changing and deleting a link', () => {
 
   it('deleting revokes the refresh token at Salesforce and frees the inbox for a new link', async () => {
     await linkInbox(harness, { inboxId: '12', environment: 'production', target: 'contact' }, user);
-    const [link] = await harness.store.listLinks();
-    const auth = await harness.store.getAuth(link?.authId as string);
+    const [link] = await harness.store.links.listLinks();
+    const auth = await harness.store.links.getAuth(link?.authId as string);
     const refreshToken = auth?.refreshToken as string;
     await expect(harness.oauth.refresh(harness.local.productionLoginUrl, refreshToken)).resolves.toBeTruthy();
 
@@ -355,24 +355,24 @@ describe('changing and deleting a link', () => {
       .refresh(harness.local.productionLoginUrl, refreshToken)
       .catch((error: unknown) => error);
     expect(isBridgeError(refused) && refused.code).toBe('invalid_grant');
-    expect(await harness.store.getAuth(link?.authId as string)).toBeNull();
+    expect(await harness.store.links.getAuth(link?.authId as string)).toBeNull();
     expect((await api(harness, 'GET', `/links/${link?.id}`)).body.status).toBe('deleted');
     expect((await api(harness, 'GET', '/links')).body.links).toEqual([]);
     expect((await api(harness, 'GET', '/links?includeDeleted=true')).body.links).toHaveLength(1);
 
     const again = await linkInbox(harness, { inboxId: '12', environment: 'production', target: 'lead' }, user);
     expect(again.status).toBe(200);
-    expect((await harness.store.getLinkForInbox('12'))?.target).toBe('lead');
+    expect((await harness.store.links.getLinkForInbox('12'))?.target).toBe('lead');
   });
 
   it('keeps the authorisation while another link of the same user uses it', async () => {
     await linkInbox(harness, { inboxId: '12', environment: 'production', target: 'contact' }, user);
     await linkInbox(harness, { inboxId: '13', environment: 'production', target: 'lead' }, user);
-    const [first, second] = await harness.store.listLinks();
+    const [first, second] = await harness.store.links.listLinks();
     expect(first?.authId).toBe(second?.authId);
     const deleted = await api(harness, 'DELETE', `/links/${first?.id}`);
     expect(deleted.body).toMatchObject({ deleted: true, revoked: false, revokeSkipped: 'auth_shared' });
-    const auth = await harness.store.getAuth(second?.authId as string);
+    const auth = await harness.store.links.getAuth(second?.authId as string);
     await expect(
       harness.oauth.refresh(harness.local.productionLoginUrl, auth?.refreshToken as string),
     ).resolves.toBeTruthy();
@@ -380,20 +380,20 @@ describe('changing and deleting a link', () => {
 
   it('deletes the link even when Salesforce cannot be reached to revoke, and says so', async () => {
     await linkInbox(harness, { inboxId: '12', environment: 'production', target: 'contact' }, user);
-    const [link] = await harness.store.listLinks();
+    const [link] = await harness.store.links.listLinks();
     await harness.local.close();
     const deleted = await api(harness, 'DELETE', `/links/${link?.id}`);
     expect(deleted.status).toBe(200);
     expect(deleted.body).toMatchObject({ deleted: true, revoked: false, revokeSkipped: 'revoke_failed' });
     expect(deleted.body.message).toMatch(/Connected Apps OAuth Usage/);
-    expect(await harness.store.getLinkForInbox('12')).toBeNull();
+    expect(await harness.store.links.getLinkForInbox('12')).toBeNull();
   });
 
   it('answers 404 for an unknown link and 409 when changing a deleted one', async () => {
     expect((await api(harness, 'GET', '/links/lnk_missing')).status).toBe(404);
     expect((await api(harness, 'DELETE', '/links/lnk_missing')).body.error).toBe('link_not_found');
     await linkInbox(harness, { inboxId: '12', environment: 'production', target: 'contact' }, user);
-    const [link] = await harness.store.listLinks();
+    const [link] = await harness.store.links.listLinks();
     await api(harness, 'DELETE', `/links/${link?.id}`);
     const patch = await api(harness, 'PATCH', `/links/${link?.id}`, { target: 'lead' });
     expect(patch.status).toBe(409);

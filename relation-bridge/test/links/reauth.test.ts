@@ -10,6 +10,7 @@ import {
   newAction,
   startLinkHarness,
 } from './harness';
+import { classifyActions, ingestActions } from '../helpers/store-actions';
 
 let harness: LinkHarness;
 let org: LocalOrg;
@@ -32,26 +33,27 @@ async function linkThatNeedsReauth(heldCount: number): Promise<{ link: Link; act
   expect((await linkInbox(harness, { inboxId: '12', environment: 'production', target: 'contact' }, user)).status).toBe(
     200,
   );
-  const link = (await harness.store.getLinkForInbox('12')) as Link;
+  const link = (await harness.store.links.getLinkForInbox('12')) as Link;
   const now = Date.now();
   const actionIds: string[] = [];
   for (let i = 0; i < heldCount; i++) {
     const action = newAction('12', { occurredAt: now + i });
-    await harness.store.ingestAction(action);
+    await ingestActions(harness.store, [action]);
     actionIds.push(action.actionId);
   }
-  await harness.store.applyClassifications(
+  await classifyActions(
+    harness.store,
     actionIds.map((actionId) => ({ actionId, state: 'pending', reason: null, linkId: link.id, orgId: link.orgId })),
     now,
   );
   org.revokeRefreshTokens(user.id);
-  await harness.store.holdLinkActions(link.id, 'needs_reauth', now);
-  await harness.store.setLinkStatus(link.id, 'needs_reauth', 'invalid_grant: expired access/refresh token', now);
+  await harness.store.actions.holdLink(link.id, 'needs_reauth', now);
+  await harness.store.links.setLinkStatus(link.id, 'needs_reauth', 'invalid_grant: expired access/refresh token', now);
   return { link, actionIds };
 }
 
 async function statesOf(actionIds: string[]): Promise<string[]> {
-  return Promise.all(actionIds.map(async (id) => (await harness.store.getAction(id))?.state ?? 'missing'));
+  return Promise.all(actionIds.map(async (id) => (await harness.store.actions.get(id))?.state ?? 'missing'));
 }
 
 describe('re-authenticating a link', () => {
@@ -72,7 +74,7 @@ describe('re-authenticating a link', () => {
     expect(page.status).toBe(200);
     expect(page.html).toContain('再認証が完了しました');
 
-    const renewed = await harness.store.getLink(link.id);
+    const renewed = await harness.store.links.getLink(link.id);
     expect(renewed).toMatchObject({
       id: link.id,
       status: 'active',
@@ -82,7 +84,7 @@ describe('re-authenticating a link', () => {
     });
     expect(await statesOf(actionIds)).toEqual(['pending', 'pending', 'pending']);
     expect(reauthorized).toEqual([link.authId]);
-    const auth = await harness.store.getAuth(link.authId);
+    const auth = await harness.store.links.getAuth(link.authId);
     await expect(
       harness.oauth.refresh(harness.local.productionLoginUrl, auth?.refreshToken as string),
     ).resolves.toBeTruthy();
@@ -97,45 +99,65 @@ describe('re-authenticating a link', () => {
     expect(page.status).toBe(400);
     expect(page.html).toContain('別の Salesforce 組織');
     expect(page.html).toContain('org_mismatch');
-    expect((await harness.store.getLink(link.id))?.status).toBe('needs_reauth');
+    expect((await harness.store.links.getLink(link.id))?.status).toBe('needs_reauth');
     expect(await statesOf(actionIds)).toEqual(['held', 'held']);
     expect(otherOrg.approvals(stranger.id).filter((token) => !token.revoked)).toHaveLength(0);
-    expect(await harness.store.listAuths()).toHaveLength(1);
+    expect(await harness.store.links.listAuths()).toHaveLength(1);
   });
 
-  it('when another user of the same org signs in, it asks for the user who authorised the link', async () => {
-    const { link } = await linkThatNeedsReauth(1);
+  it('when the user who authorised has left, a colleague of the same org takes the link over, audited, with every held action', async () => {
+    const { link, actionIds } = await linkThatNeedsReauth(2);
+    org.setUserActive(user.id, false);
     const colleague = addUser(org, 'ichiro');
     const started = await api(harness, 'POST', `/links/${link.id}/reauthorize`);
     const page = await completeInBrowser(started.body.authorizeUrl, colleague);
-    expect(page.status).toBe(400);
-    expect(page.html).toContain('user_mismatch');
-    expect((await harness.store.getLink(link.id))?.status).toBe('needs_reauth');
+    expect(page.status).toBe(200);
+    const renewed = await harness.store.links.getLink(link.id);
+    expect(renewed).toMatchObject({
+      status: 'active',
+      authorizedUserId: colleague.id,
+      authorizedUsername: colleague.username,
+      // The default owner was the user who left: the colleague takes that over too.
+      defaultOwnerId: colleague.id,
+    });
+    expect(await statesOf(actionIds)).toEqual(['pending', 'pending']);
+    // The leaver's authorisation served no other link: revoked and forgotten.
+    expect((await harness.store.links.listAuths()).map((auth) => auth.userId)).toEqual([colleague.id]);
+    const [entry] = await harness.store.audit.list('12', 1);
+    expect(entry).toMatchObject({
+      event: 'reauthorized',
+      changes: {
+        authorizedUsername: { from: user.username, to: colleague.username },
+        defaultOwnerId: { from: user.id, to: colleague.id },
+        status: { from: 'needs_reauth', to: 'active' },
+        resumedActions: { from: null, to: 2 },
+      },
+    });
   });
 
   it('rotates the tokens of an active link', async () => {
     await linkInbox(harness, { inboxId: '12', environment: 'production', target: 'contact' }, user);
-    const link = (await harness.store.getLinkForInbox('12')) as Link;
-    const before = (await harness.store.getAuth(link.authId))?.refreshToken;
+    const link = (await harness.store.links.getLinkForInbox('12')) as Link;
+    const before = (await harness.store.links.getAuth(link.authId))?.refreshToken;
     const started = await api(harness, 'POST', `/links/${link.id}/reauthorize`);
     expect((await completeInBrowser(started.body.authorizeUrl, user)).status).toBe(200);
-    const after = (await harness.store.getAuth(link.authId))?.refreshToken;
+    const after = (await harness.store.links.getAuth(link.authId))?.refreshToken;
     expect(after).toBeTruthy();
     expect(after).not.toBe(before);
-    expect((await harness.store.getLink(link.id))?.status).toBe('active');
+    expect((await harness.store.links.getLink(link.id))?.status).toBe('active');
   });
 
   it('a new link by the same user also revives that user’s links that needed re-authentication', async () => {
     const { link, actionIds } = await linkThatNeedsReauth(1);
     const page = await linkInbox(harness, { inboxId: '13', environment: 'production', target: 'lead' }, user);
     expect(page.status).toBe(200);
-    expect((await harness.store.getLink(link.id))?.status).toBe('active');
+    expect((await harness.store.links.getLink(link.id))?.status).toBe('active');
     expect(await statesOf(actionIds)).toEqual(['pending']);
   });
 
   it('refuses to re-authorise a deleted or unknown link', async () => {
     await linkInbox(harness, { inboxId: '12', environment: 'production', target: 'contact' }, user);
-    const link = (await harness.store.getLinkForInbox('12')) as Link;
+    const link = (await harness.store.links.getLinkForInbox('12')) as Link;
     await api(harness, 'DELETE', `/links/${link.id}`);
     const deleted = await api(harness, 'POST', `/links/${link.id}/reauthorize`);
     expect(deleted.status).toBe(409);

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config';
 import type { Link } from '../../src/core/types';
 import { createLogger } from '../../src/logging';
 import { actionPayload, sendWebhook, TEST_SECRET } from '../helpers/payloads';
+import { classifyActions } from '../helpers/store-actions';
 
 /**
  * The bridge's sync path against a real Salesforce org (the scratch-org pipeline exports its
@@ -100,11 +101,11 @@ describeRealOrg('the bridge against a real Salesforce org', () => {
       SYNC_BACKOFF_MAX_MS: '2000',
       LOG_LEVEL: 'silent',
     });
-    bridge = createBridge(config, { logger: createLogger(config.LOG_LEVEL), startEngine: false });
+    bridge = await createBridge(config, { logger: createLogger(config.LOG_LEVEL) });
     server.on('request', bridge.app);
 
     const now = Date.now();
-    const auth = await bridge.store.saveAuth(
+    const auth = await bridge.store.links.saveAuth(
       {
         orgId: organization.Id,
         userId: String(created.CreatedById),
@@ -119,9 +120,10 @@ describeRealOrg('the bridge against a real Salesforce org', () => {
         scope: 'api',
         issuedAt: now,
       },
+      { kind: 'token', id: null, name: 'real-org test' },
       now,
     );
-    link = await bridge.store.createLink({
+    link = await bridge.store.links.createLink({
       inboxId,
       inboxName,
       authId: auth.id,
@@ -161,7 +163,7 @@ describeRealOrg('the bridge against a real Salesforce org', () => {
       const events = await eventsFor(ids);
       toDelete.push(...events.map((event) => ({ type: 'Event', id: event.Id })));
       for (const id of ids) {
-        const action = await bridge.store.getAction(id);
+        const action = await bridge.store.actions.get(id);
         expect([action?.state, action?.errorMessage]).toEqual(['synced', null]);
         const mine = events.filter((event) => event[ACTION_ID] === id);
         expect(mine).toHaveLength(1);
@@ -179,11 +181,12 @@ describeRealOrg('the bridge against a real Salesforce org', () => {
       expect((await sendWebhook(baseUrl, payload)).status).toBe(202);
       const { store } = bridge;
       // A worker classified and claimed the action, marked it write-attempted, sent it, and died.
-      await store.applyClassifications(
+      await classifyActions(
+        store,
         [{ actionId: payload.action.id, state: 'pending', reason: null, linkId: link.id, orgId: link.orgId }],
         Date.now(),
       );
-      const claimed = await store.claimDueActions({
+      const claimed = await store.actions.claimDue({
         orgId: link.orgId,
         limit: 10,
         leaseOwner: 'worker-that-died',
@@ -191,7 +194,9 @@ describeRealOrg('the bridge against a real Salesforce org', () => {
         now: Date.now(),
       });
       expect(claimed.map((a) => a.actionId)).toEqual([payload.action.id]);
-      await store.markWriteAttempted([payload.action.id], 'worker-that-died', Date.now());
+      // Marked a minute ago: that send cannot still be waiting for its answer (SF_REQUEST_TIMEOUT_MS).
+      const markedAt = Date.now() - 60_000;
+      await store.actions.markWriteAttempted([payload.action.id], 'worker-that-died', markedAt, markedAt);
       const sent = await salesforce<{ id: string }>('POST', '/sobjects/Event', {
         Subject: '[メール] お問い合わせ',
         ActivityDateTime: payload.action.occurred_at,
@@ -203,7 +208,7 @@ describeRealOrg('the bridge against a real Salesforce org', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
 
       await bridge.engine.runUntilIdle();
-      const action = await store.getAction(payload.action.id);
+      const action = await store.actions.get(payload.action.id);
       expect([action?.state, action?.sfEventId]).toEqual(['synced', sent.id]);
       const events = await eventsFor([payload.action.id]);
       toDelete.push(...events.filter((e) => e.Id !== sent.id).map((event) => ({ type: 'Event', id: event.Id })));

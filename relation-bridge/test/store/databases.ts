@@ -6,7 +6,10 @@ import { Client } from 'pg';
 import { SecretBox } from '../../src/crypto/secret-box';
 import { type BridgeStore, bridgeStoreOn } from '../../src/repositories';
 import type { Database } from '../../src/store/database';
+import { migrate } from '../../src/store/migrate';
 import { openDatabase } from '../../src/store/open';
+import { openSqliteDatabase, type SqliteOptions } from '../../src/store/sqlite/database';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations';
 import { sql } from '../../src/store/sql';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -141,4 +144,24 @@ export function describeEachStore(
 
 export function bodyHashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+/** A SQLite store in a folder of its own, with the SQLite options a test needs (busy timeout, …). */
+export async function openTempSqliteStore(
+  options: Partial<SqliteOptions> = {},
+): Promise<{ store: BridgeStore; file: string; dir: string; cleanup(): Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-sqlite-'));
+  const file = path.join(dir, 'bridge.db');
+  const database = await openSqliteDatabase({ file, ...options });
+  await migrate(database, SQLITE_MIGRATIONS);
+  const store = bridgeStoreOn(database, SecretBox.fromKey(SecretBox.generateKey()));
+  return {
+    store,
+    file,
+    dir,
+    async cleanup() {
+      await store.close().catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -7,7 +7,7 @@ import { HealthReporter } from '../../src/sync/health';
 import { runLookups } from '../../src/sync/lookups';
 import { PolicyCache } from '../../src/sync/policies';
 import { SalesforceSessions } from '../../src/sync/sessions';
-import { openTempStore, type TempStore } from '../store/temp-store';
+import { openTempSqliteStore } from '../store/databases';
 import { API_VERSION, CALLBACK_URL, login, startOrg } from '../local-org/support';
 
 const HEALTH = 'inbx__Inbox_Sync_Health__c';
@@ -19,7 +19,7 @@ describe('the sync health reporter', () => {
   let sf: LocalSalesforce;
   let org: LocalOrg;
   let user: LocalUser;
-  let temp: TempStore;
+  let temp: Awaited<ReturnType<typeof openTempSqliteStore>>;
   let clock: number;
   let sessions: SalesforceSessions;
   let policies: PolicyCache;
@@ -31,7 +31,7 @@ describe('the sync health reporter', () => {
 
   async function authorize(target: LocalOrg, who: LocalUser): Promise<SalesforceAuth> {
     const tokens = await login(sf, who);
-    return temp.store.saveAuth(
+    return temp.store.links.saveAuth(
       {
         orgId: target.orgId,
         userId: who.id,
@@ -45,12 +45,13 @@ describe('the sync health reporter', () => {
         scope: 'api refresh_token',
         issuedAt: clock,
       },
+      { kind: 'token', id: null, name: 'test' },
       clock,
     );
   }
 
   function linkInbox(auth: SalesforceAuth, inboxId: string, inboxName: string): Promise<Link> {
-    return temp.store.createLink({
+    return temp.store.links.createLink({
       inboxId,
       inboxName,
       authId: auth.id,
@@ -62,7 +63,7 @@ describe('the sync health reporter', () => {
 
   beforeEach(async () => {
     ({ sf, org, user } = await startOrg());
-    temp = openTempStore();
+    temp = await openTempSqliteStore();
     clock = Date.now();
     const logger = createLogger('silent');
     const now = () => clock;
@@ -78,6 +79,7 @@ describe('the sync health reporter', () => {
       settings: { apiVersion: API_VERSION, timeoutMs: 5000, budgetShare: 0.1, budgetPauseMs: 15 * 60_000 },
       logger,
       now,
+      instanceId: 'health-test',
     });
     policies = new PolicyCache({ namespace: 'inbx', ttlMs: 5 * 60_000, now, logger });
     reporter = new HealthReporter({
@@ -139,7 +141,7 @@ describe('the sync health reporter', () => {
     const dead = await linkInbox(await authorize(org, user), '12', '営業窓口');
     await linkInbox(await authorize(org, colleague), '13', 'サポート窓口');
     org.revokeRefreshTokens(user.id);
-    await temp.store.setLinkStatus(dead.id, 'needs_reauth', 'invalid_grant: expired access/refresh token', clock);
+    await temp.store.links.setLinkStatus(dead.id, 'needs_reauth', 'invalid_grant: expired access/refresh token', clock);
     reporter.markChanged(org.orgId);
     expect(await reporter.flushDue()).toBe(1);
     expect(healthOf('12')?.inbx__Link_State__c).toBe('Needs_Reauth');
@@ -153,7 +155,7 @@ describe('the sync health reporter', () => {
     org.setCustomMetadata('Inbox_Link', 'Inbox_13', { Inbox_Id__c: '13', Active__c: false });
     const api = sessions.clientFor(auth);
     await runLookups((queries) => api.queryManySettled(queries), [policies.lookupFor(org.orgId)]);
-    await temp.store.setOrgPause(org.orgId, clock + 15 * 60_000, 'bridge_share_exhausted: the share is used up');
+    await temp.store.orgs.setPause(org.orgId, clock + 15 * 60_000, 'bridge_share_exhausted: the share is used up');
     reporter.markChanged(org.orgId);
     expect(await reporter.flushDue()).toBe(1);
     expect(healthOf('12')?.inbx__Link_State__c).toBe('Paused');
@@ -164,8 +166,7 @@ describe('the sync health reporter', () => {
     const auth = await authorize(org, user);
     await linkInbox(auth, '12', '営業窓口');
     // 10% of 100,000 is 10,000 calls; sync stops 2% (200) short of that.
-    await temp.store.recordOrgLimitInfo(org.orgId, 20_000, 100_000, clock);
-    await temp.store.addApiCalls(org.orgId, 9_850, clock);
+    await temp.store.orgs.recordApiCalls(org.orgId, 9_850, clock, { used: 20_000, max: 100_000 });
     const refused = await sessions
       .clientFor(auth)
       .query('SELECT Id FROM Contact')

@@ -29,6 +29,7 @@ function link(overrides: Partial<Link> = {}): Link {
     createdAt: 0,
     updatedAt: 0,
     deletedAt: null,
+    version: 1,
     ...overrides,
   };
 }
