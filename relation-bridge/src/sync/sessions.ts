@@ -21,6 +21,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** How long one instance may hold an authorisation's refresh before another may take over. */
 const REFRESH_LEASE_MS = 30_000;
 const REFRESH_WAIT_STEP_MS = 200;
+/**
+ * A token another instance stored this recently came from a refresh racing ours: it is used
+ * instead of refreshing again. An older stored token may have expired as well, so it is
+ * refreshed (a second 401 would wrongly end in needs re-authentication).
+ */
+const FRESH_TOKEN_MS = 60_000;
 
 /**
  * What a call is for. Sync stops this share of the bridge's allowance short of it, so that
@@ -101,10 +107,12 @@ export class SalesforceSessions {
           code: 'auth_missing',
         });
       }
-      if (auth.accessToken !== null && auth.accessToken !== refused) {
+      const freshlyStored = (stored: typeof auth) =>
+        stored.accessToken !== null && stored.accessToken !== refused && now() - stored.issuedAt < FRESH_TOKEN_MS;
+      if (freshlyStored(auth)) {
         // Refreshed meanwhile (by another instance, or a re-authorisation): use that token.
         this.accessTokens.set(authId, auth.accessToken);
-        return auth.accessToken;
+        return auth.accessToken as string;
       }
       if (!(await store.orgs.acquireLease(lease, instanceId, REFRESH_LEASE_MS, now()))) {
         await sleep(REFRESH_WAIT_STEP_MS);
@@ -112,9 +120,9 @@ export class SalesforceSessions {
       }
       try {
         const current = await store.links.getAuth(authId);
-        if (current !== null && current.accessToken !== null && current.accessToken !== refused) {
-          this.accessTokens.set(authId, current.accessToken);
-          return current.accessToken;
+        if (current !== null && freshlyStored(current)) {
+          this.accessTokens.set(authId, current.accessToken as string);
+          return current.accessToken as string;
         }
         const tokens = await oauth.refresh(auth.loginUrl, (current ?? auth).refreshToken);
         await store.links.updateAuthTokens(

@@ -31,6 +31,8 @@ export interface TestDatabase {
   /** BRIDGE_DATABASE_URL for a bridge on this database (undefined for SQLite). */
   databaseUrl: string | undefined;
   dataDir: string;
+  /** BRIDGE_ENCRYPTION_KEY for a bridge on this database. */
+  encryptionKey: string;
   secretBox: SecretBox;
   /** Opens (and migrates) a store on it; every store opened is closed by `drop`. */
   open(): Promise<BridgeStore>;
@@ -40,7 +42,8 @@ export interface TestDatabase {
 
 export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `bridge-${dialect}-`));
-  const secretBox = SecretBox.fromKey(SecretBox.generateKey());
+  const encryptionKey = SecretBox.generateKey();
+  const secretBox = SecretBox.fromKey(encryptionKey);
   const opened: BridgeStore[] = [];
   let databaseUrl: string | undefined;
   let name: string | null = null;
@@ -58,6 +61,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
     location: databaseUrl ?? dataDir,
     databaseUrl,
     dataDir,
+    encryptionKey,
     secretBox,
     async open() {
       const database = await openDatabase({ databaseUrl, dataDir });
