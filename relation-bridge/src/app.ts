@@ -4,7 +4,7 @@ import express from 'express';
 import { createAdminRouter } from './admin/routes';
 import { ConsoleAccounts, hashSessionId } from './auth/accounts';
 import { sessionIdFrom } from './auth/http';
-import { publicUrl, salesforceProxy, type Config } from './config';
+import { publicUrl, salesforceProxy, unsetSettings, type Config } from './config';
 import { ConsoleHousekeeping } from './console/housekeeping';
 import { CONSOLE_PATH, createConsoleRouter } from './console/server';
 import { loadOrCreateKey, SecretBox } from './crypto/secret-box';
@@ -138,6 +138,10 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
     now,
   });
   await webhookSecrets.load();
+  for (const { setting, consequence } of unsetSettings(config)) {
+    if (setting === 'WEBHOOK_SECRETS' && webhookSecrets.current().length > 0) continue;
+    logger.warn({ setting }, `configuration: ${setting} is not set: ${consequence}`);
+  }
   const housekeeping = new ConsoleHousekeeping({
     actions: store.actions,
     accounts,

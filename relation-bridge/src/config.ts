@@ -1,10 +1,39 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_SYNCED_KINDS } from './core/channels';
 
+// The whole configuration, read once from the environment (and `.env`) and validated at boot.
+// No other module reads process.env.
+
 /**
- * The whole configuration, read once from the environment and validated at boot.
- * No other module reads process.env. Every variable is documented in README.md.
+ * Each setting is described once, here: the README's configuration table and
+ * config/bridge.example.env are generated from these (npm run docs:generate -w relation-bridge),
+ * and a test fails when they drift.
  */
+export type SettingGroup = 'service' | 'webhooks' | 'salesforce' | 'sync' | 'console';
+
+export interface SettingInfo {
+  group: SettingGroup;
+  /** What the setting does, for the README table and the example file. */
+  description: string;
+  /** The default as a reader should see it, when the schema has none of its own (computed, or unset). */
+  defaultText?: string;
+  /** The value shown in config/bridge.example.env; absent: the line is there, commented out, with the default. */
+  example?: string;
+  /** Another spelling of the setting named here (`https_proxy` of `HTTPS_PROXY`): documented with it. */
+  aliasOf?: string;
+  /** Unset, this is what does not work: the bridge warns at start. */
+  whenUnset?: string;
+}
+
+export const settingInfo = z.registry<SettingInfo>();
+
+function setting<T extends z.ZodType>(schema: T, info: SettingInfo): T {
+  settingInfo.add(schema, info);
+  return schema;
+}
+
 const list = (fallback: readonly string[]) =>
   z
     .string()
@@ -22,101 +51,274 @@ const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).defa
 const url = (fallback?: string) => (fallback === undefined ? z.url() : z.url().default(fallback));
 
 const schema = z.object({
-  BRIDGE_HOST: z.string().default('127.0.0.1'),
-  BRIDGE_PORT: int(8080),
-  /** Public base URL of the bridge; the OAuth callback is `${BRIDGE_PUBLIC_URL}/oauth/callback`. */
-  BRIDGE_PUBLIC_URL: z.url().optional(),
-  BRIDGE_DATA_DIR: z.string().default('./data'),
-  /**
-   * `postgres://user:password@host:5432/database`: keep the state in PostgreSQL, shared by
-   * several bridge instances. Unset: the embedded SQLite file in BRIDGE_DATA_DIR.
-   */
-  BRIDGE_DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-    .optional(),
-  /** Connections each bridge instance keeps to PostgreSQL. */
-  BRIDGE_DATABASE_POOL_SIZE: int(10, 2),
-  /** This instance's name in leases and logs; default: host name, process id and a random part. */
-  BRIDGE_INSTANCE_ID: z.string().min(1).max(100).optional(),
-  /** On SIGTERM, how long to finish the batch in flight before exiting anyway (leases make that safe). */
-  BRIDGE_STOP_TIMEOUT_MS: int(15_000, 100),
-  /** base64 of 32 random bytes; encrypts tokens and secrets at rest. */
-  BRIDGE_ENCRYPTION_KEY: z.string().optional(),
-  /** Bearer token for the JSON admin API. */
-  BRIDGE_ADMIN_TOKEN: z.string().min(16).optional(),
-  /**
-   * Which proxies in front of the bridge to believe about the client's address (sign-in
-   * throttling is per address): `false` (none), a hop count, or addresses/subnets/`loopback`.
-   */
-  BRIDGE_TRUST_PROXY: z
-    .string()
-    .default('false')
-    .transform((value): boolean | number | string => {
-      const trimmed = value.trim();
-      if (trimmed === 'false' || trimmed === '') return false;
-      if (/^\d+$/.test(trimmed)) return Number(trimmed);
-      return trimmed;
-    }),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BRIDGE_ENV_FILE: setting(z.string().optional(), {
+    group: 'service',
+    description:
+      'The settings file read at start, in the `.env` format, before everything else; variables of the real environment win over it. `none`: read no file. Only the real environment can set this one.',
+    defaultText: '`.env` where `npm start` was run, else in the working directory',
+  }),
+  BRIDGE_HOST: setting(z.string().default('127.0.0.1'), {
+    group: 'service',
+    description: 'Interface to listen on (`0.0.0.0` for every interface; keep `127.0.0.1` behind a local proxy).',
+    example: '127.0.0.1',
+  }),
+  BRIDGE_PORT: setting(int(8080), { group: 'service', description: 'Port to listen on.', example: '8080' }),
+  BRIDGE_PUBLIC_URL: setting(z.url().optional(), {
+    group: 'service',
+    description:
+      'Public base URL of the bridge, as the helpdesk, the admins’ browsers and Salesforce reach it. The OAuth callback is `<url>/oauth/callback` and must be registered on the External Client App; with `https` the console’s cookie is `Secure` and host-bound.',
+    defaultText: '`http://<host>:<port>`',
+    example: 'https://bridge.example.co.jp',
+    whenUnset:
+      'the OAuth callback is http://<host>:<port>/oauth/callback, which Salesforce reaches only on this machine',
+  }),
+  BRIDGE_DATA_DIR: setting(z.string().default('./data'), {
+    group: 'service',
+    description:
+      'Folder of the SQLite database (and of `master.key` when no encryption key is given); made private (0700) at start.',
+    example: '/var/lib/relation-bridge',
+  }),
+  BRIDGE_DATABASE_URL: setting(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+    {
+      group: 'service',
+      description:
+        '`postgres://user:password@host:5432/database`: keep the state in PostgreSQL, shared by several bridge instances (needs `BRIDGE_ENCRYPTION_KEY`). Unset: the embedded SQLite file in `BRIDGE_DATA_DIR`.',
+      defaultText: 'unset (SQLite)',
+    },
+  ),
+  BRIDGE_DATABASE_POOL_SIZE: setting(int(10, 2), {
+    group: 'service',
+    description: 'Connections each bridge instance keeps to PostgreSQL.',
+  }),
+  BRIDGE_INSTANCE_ID: setting(z.string().min(1).max(100).optional(), {
+    group: 'service',
+    description: 'This instance’s name in leases, logs and metrics.',
+    defaultText: 'host name, process id and a random part',
+  }),
+  BRIDGE_STOP_TIMEOUT_MS: setting(int(15_000, 100), {
+    group: 'service',
+    description:
+      'On `SIGTERM`, how long the batch in flight may take to commit before the process exits anyway (leases make that safe). Give the process manager a little more before it kills.',
+  }),
+  BRIDGE_ENCRYPTION_KEY: setting(z.string().optional(), {
+    group: 'service',
+    description:
+      'base64 of 32 random bytes (`openssl rand -base64 32`); encrypts OAuth tokens, PKCE verifiers and console-added webhook secrets at rest. **Set it in production** and keep it out of the data folder’s backups.',
+    defaultText: 'generated into `<data>/master.key`',
+    whenUnset: 'tokens are encrypted with a key file in the data folder: whoever copies the folder can read them',
+  }),
+  BRIDGE_ADMIN_TOKEN: setting(z.string().min(16).optional(), {
+    group: 'service',
+    description:
+      'Bearer token (at least 16 characters, `openssl rand -hex 24`) for the JSON admin API, the CLI and `/metrics`; it acts as an owner.',
+    defaultText: 'unset (admin API off)',
+    whenUnset: 'the admin API, the CLI and /metrics answer 503; only console users can sign in',
+  }),
+  BRIDGE_TRUST_PROXY: setting(
+    z
+      .string()
+      .default('false')
+      .transform((value): boolean | number | string => {
+        const trimmed = value.trim();
+        if (trimmed === 'false' || trimmed === '') return false;
+        if (/^\d+$/.test(trimmed)) return Number(trimmed);
+        return trimmed;
+      }),
+    {
+      group: 'service',
+      description:
+        'Proxies to believe about the client’s address (sign-in throttling and the access log use it): `false`, a hop count such as `1`, or addresses, subnets and `loopback`, comma-separated. Behind a reverse proxy, set it, or every user shares the proxy’s address.',
+      example: 'loopback',
+    },
+  ),
+  BRIDGE_METRICS_PORT: setting(z.coerce.number().int().min(0).max(65_535).optional(), {
+    group: 'service',
+    description:
+      'A second port that serves only `GET /metrics`, without a token, for a Prometheus on a private network. Unset: `/metrics` is served on the main port to `BRIDGE_ADMIN_TOKEN` only.',
+    defaultText: 'unset',
+  }),
+  BRIDGE_METRICS_HOST: setting(z.string().default('127.0.0.1'), {
+    group: 'service',
+    description: 'Interface of `BRIDGE_METRICS_PORT`.',
+  }),
+  LOG_LEVEL: setting(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), {
+    group: 'service',
+    description:
+      'pino level of the JSON log on stdout (`fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`); secrets are redacted. The access log is at `info`.',
+    example: 'info',
+  }),
 
-  WEBHOOK_SECRETS: list([]),
-  WEBHOOK_TOLERANCE_SECONDS: int(300, 1),
-  WEBHOOK_MAX_BODY_BYTES: int(1024 * 1024, 1024),
+  WEBHOOK_SECRETS: setting(list([]), {
+    group: 'webhooks',
+    description:
+      'Space- or comma-separated `whsec_<base64>` secrets (24 random bytes or more) the helpdesk signs with; several at once during rotation. More can be added in the console.',
+    defaultText: 'none',
+    whenUnset: 'every webhook is refused (401) until a secret is added in the console',
+  }),
+  WEBHOOK_TOLERANCE_SECONDS: setting(int(300, 1), {
+    group: 'webhooks',
+    description: 'Accepted clock difference of `webhook-timestamp`.',
+  }),
+  WEBHOOK_MAX_BODY_BYTES: setting(int(1024 * 1024, 1024), {
+    group: 'webhooks',
+    description: 'Larger webhook bodies get 413.',
+  }),
 
-  SF_CLIENT_ID: z.string().min(1).optional(),
-  SF_CLIENT_SECRET: z.string().min(1).optional(),
-  SF_LOGIN_URL_PRODUCTION: url('https://login.salesforce.com'),
-  SF_LOGIN_URL_SANDBOX: url('https://test.salesforce.com'),
-  SF_API_VERSION: z
-    .string()
-    .regex(/^\d{2}\.0$/)
-    .default('66.0'),
-  /** Namespace prefix of the packaged Activity fields, without `__`; empty for none. */
-  SF_NAMESPACE: z
-    .string()
-    .regex(/^([A-Za-z][A-Za-z0-9]{0,14})?$/)
-    .default('inbx'),
-  SF_OAUTH_SCOPES: z.string().default('api refresh_token'),
-  SF_REQUEST_TIMEOUT_MS: int(30_000, 100),
-  /** Language of the Event Subject's channel label: ja or en. */
-  SF_EVENT_LANGUAGE: z.enum(['ja', 'en']).default('ja'),
-  /** How long the link policy records read from an org (or their absence) are trusted. */
-  SF_POLICY_CACHE_MS: int(5 * 60_000, 1000),
-  /** At most one sync health upsert per org (and so per inbox) in this time. */
-  SF_HEALTH_INTERVAL_MS: int(60_000, 100),
-  /**
-   * The CONNECT proxy every call to Salesforce (OAuth and REST) goes through; the lower-case
-   * `https_proxy` is read too. NO_PROXY (or `no_proxy`) lists what is reached directly.
-   */
-  HTTPS_PROXY: z.string().optional(),
-  https_proxy: z.string().optional(),
-  NO_PROXY: z.string().optional(),
-  no_proxy: z.string().optional(),
+  SF_CLIENT_ID: setting(z.string().min(1).optional(), {
+    group: 'salesforce',
+    description: 'Consumer key of the packaged External Client App.',
+    defaultText: '—',
+    whenUnset: 'no inbox can be linked or re-authenticated (Salesforce refuses the OAuth flow)',
+  }),
+  SF_CLIENT_SECRET: setting(z.string().min(1).optional(), {
+    group: 'salesforce',
+    description: 'Consumer secret of the packaged External Client App.',
+    defaultText: '—',
+    whenUnset: 'no inbox can be linked and no token can be refreshed',
+  }),
+  SF_LOGIN_URL_PRODUCTION: setting(url('https://login.salesforce.com'), {
+    group: 'salesforce',
+    description: 'OAuth host for production and Developer Edition orgs.',
+  }),
+  SF_LOGIN_URL_SANDBOX: setting(url('https://test.salesforce.com'), {
+    group: 'salesforce',
+    description: 'OAuth host for sandboxes (a My Domain can be given per link).',
+  }),
+  SF_API_VERSION: setting(
+    z
+      .string()
+      .regex(/^\d{2}\.0$/)
+      .default('66.0'),
+    { group: 'salesforce', description: 'REST API version.' },
+  ),
+  SF_NAMESPACE: setting(
+    z
+      .string()
+      .regex(/^([A-Za-z][A-Za-z0-9]{0,14})?$/)
+      .default('inbx'),
+    {
+      group: 'salesforce',
+      description: 'Namespace prefix of the package’s fields and objects, without `__`; empty for none.',
+    },
+  ),
+  SF_OAUTH_SCOPES: setting(z.string().default('api refresh_token'), {
+    group: 'salesforce',
+    description: 'OAuth scopes asked for.',
+  }),
+  SF_REQUEST_TIMEOUT_MS: setting(int(30_000, 100), {
+    group: 'salesforce',
+    description: 'Timeout of each call to Salesforce, by the sync and while linking.',
+  }),
+  SF_EVENT_LANGUAGE: setting(z.enum(['ja', 'en']).default('ja'), {
+    group: 'salesforce',
+    description: 'Language of the channel label in the Event’s Subject: `ja` or `en`.',
+  }),
+  SF_POLICY_CACHE_MS: setting(int(5 * 60_000, 1000), {
+    group: 'salesforce',
+    description:
+      'How long the link policy records (`Inbox_Link__mdt`) read from an org, or the package’s absence, are trusted before they are read again.',
+  }),
+  SF_HEALTH_INTERVAL_MS: setting(int(60_000, 100), {
+    group: 'salesforce',
+    description:
+      'At most one sync health upsert (`Inbox_Sync_Health__c`, all inboxes of the org in one call) per org in this time.',
+  }),
+  HTTPS_PROXY: setting(z.string().optional(), {
+    group: 'salesforce',
+    description:
+      'The CONNECT proxy every call to Salesforce (OAuth and REST) goes through, `http://[user:password@]host:port`; TLS runs end to end through the tunnel.',
+    defaultText: 'unset (direct)',
+    example: 'http://proxy.example.co.jp:3128',
+  }),
+  https_proxy: setting(z.string().optional(), {
+    group: 'salesforce',
+    description: 'Read when `HTTPS_PROXY` is unset.',
+    aliasOf: 'HTTPS_PROXY',
+  }),
+  NO_PROXY: setting(z.string().optional(), {
+    group: 'salesforce',
+    description:
+      'Hosts reached without the proxy, comma-separated: names (`salesforce.com` and `.salesforce.com` cover subdomains), `host:port`, IP addresses, CIDR ranges, or `*`.',
+    defaultText: 'none',
+    example: 'localhost,127.0.0.1,.intranet.example.co.jp',
+  }),
+  no_proxy: setting(z.string().optional(), {
+    group: 'salesforce',
+    description: 'Read when `NO_PROXY` is unset.',
+    aliasOf: 'NO_PROXY',
+  }),
 
-  SYNC_KINDS: list(DEFAULT_SYNCED_KINDS),
-  SYNC_POLL_MS: int(1000, 10),
-  /** How long to wait for more actions before syncing a partial batch. */
-  SYNC_LINGER_MS: int(500, 0),
-  SYNC_BATCH_SIZE: int(1000, 1),
-  /** A claim's lease; renewed while its batch runs, so a dead instance's work is taken over after it. */
-  SYNC_LEASE_MS: int(45_000, 1000),
-  SYNC_MAX_ATTEMPTS: int(12, 1),
-  SYNC_BACKOFF_BASE_MS: int(2000, 1),
-  SYNC_BACKOFF_MAX_MS: int(30 * 60_000, 1),
-  /** Share of the org's daily API requests this bridge may use (0..1]. */
-  SYNC_API_BUDGET_SHARE: z.coerce.number().gt(0).max(1).default(0.1),
-  /** How long an org stays paused after REQUEST_LIMIT_EXCEEDED. */
-  SYNC_BUDGET_PAUSE_MS: int(15 * 60_000, 10),
-  MATCH_CACHE_SIZE: int(10_000, 0),
-  MATCH_CACHE_TTL_MS: int(10 * 60_000, 0),
-  RETENTION_DAYS: int(90, 1),
+  SYNC_KINDS: setting(list(DEFAULT_SYNCED_KINDS), {
+    group: 'sync',
+    description: 'Action kinds that are synced, space- or comma-separated.',
+    defaultText: `\`${DEFAULT_SYNCED_KINDS.join(' ')}\``,
+  }),
+  SYNC_POLL_MS: setting(int(1000, 10), {
+    group: 'sync',
+    description: 'How often the engine looks for due retries.',
+  }),
+  SYNC_LINGER_MS: setting(int(500, 0), {
+    group: 'sync',
+    description: 'Quiet time to wait for more actions before syncing a partial batch (at most 10× this).',
+  }),
+  SYNC_BATCH_SIZE: setting(int(1000, 1), { group: 'sync', description: 'Actions per batch and org.' }),
+  SYNC_LEASE_MS: setting(int(45_000, 1000), {
+    group: 'sync',
+    description:
+      'Lease on claimed actions, renewed while their batch runs; a dead instance’s actions are taken over after it.',
+  }),
+  SYNC_MAX_ATTEMPTS: setting(int(12, 1), {
+    group: 'sync',
+    description: 'Retryable failures before an action is marked failed (it can still be retried by hand).',
+  }),
+  SYNC_BACKOFF_BASE_MS: setting(int(2000, 1), {
+    group: 'sync',
+    description: 'First delay of the exponential backoff (with jitter) between retries.',
+  }),
+  SYNC_BACKOFF_MAX_MS: setting(int(30 * 60_000, 1), {
+    group: 'sync',
+    description: 'Longest delay between retries.',
+  }),
+  SYNC_API_BUDGET_SHARE: setting(z.coerce.number().gt(0).max(1).default(0.1), {
+    group: 'sync',
+    description:
+      'Share (0..1] of the org’s daily API requests (from `Sforce-Limit-Info`) the bridge may use in any 24 hours.',
+    example: '0.1',
+  }),
+  SYNC_BUDGET_PAUSE_MS: setting(int(15 * 60_000, 10), {
+    group: 'sync',
+    description: 'How long an org pauses when its budget (or the bridge’s share of it) is used up.',
+  }),
+  MATCH_CACHE_SIZE: setting(int(10_000, 0), {
+    group: 'sync',
+    description: 'Entries of the bounded cache of what each email or phone matched.',
+  }),
+  MATCH_CACHE_TTL_MS: setting(int(10 * 60_000, 0), {
+    group: 'sync',
+    description: 'How long a cached match is trusted.',
+  }),
+  RETENTION_DAYS: setting(int(90, 1), {
+    group: 'sync',
+    description:
+      'Finished actions older than this are purged, and so are failed and unmatched ones from the error log; held actions stay until they sync.',
+  }),
 
-  /** A console session ends after this many minutes without a request. */
-  CONSOLE_SESSION_IDLE_MINUTES: int(60, 1),
-  /** A console session ends this many hours after sign-in, whatever the activity. */
-  CONSOLE_SESSION_MAX_HOURS: int(12, 1),
+  CONSOLE_SESSION_IDLE_MINUTES: setting(int(60, 1), {
+    group: 'console',
+    description: 'A console session ends after this many minutes without a request.',
+  }),
+  CONSOLE_SESSION_MAX_HOURS: setting(int(12, 1), {
+    group: 'console',
+    description: 'A console session ends this many hours after sign-in, whatever the activity.',
+  }),
 });
+
+/** Every setting, in the order the documentation lists them. */
+export const SETTINGS = schema.shape;
 
 export type Config = z.infer<typeof schema>;
 
@@ -170,6 +372,46 @@ export function salesforceProxy(config: Config): { httpsProxy: string | null; no
     throw new ConfigError(['HTTPS_PROXY: must be an http:// CONNECT proxy, e.g. http://proxy.example.jp:3128']);
   }
   return { httpsProxy: url.toString(), noProxy };
+}
+
+/**
+ * Reads the settings file (BRIDGE_ENV_FILE, else `.env` where `npm start` was run, else in the
+ * working directory) into the environment with Node's own parser; a variable already in the
+ * real environment keeps its value. Returns the file read, or null when there is none.
+ */
+export function loadEnvFile(env: NodeJS.ProcessEnv = process.env): string | null {
+  const named = env.BRIDGE_ENV_FILE?.trim();
+  if (named === 'none') return null;
+  const file = path.resolve(named || path.join(env.INIT_CWD ?? process.cwd(), '.env'));
+  if (named === undefined || named === '') {
+    if (!fs.existsSync(file)) return null;
+  }
+  try {
+    process.loadEnvFile(file);
+  } catch (error) {
+    throw new ConfigError([
+      `BRIDGE_ENV_FILE: ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`,
+    ]);
+  }
+  return file;
+}
+
+/** A setting left unset that turns something off, and what. */
+export interface UnsetSettingWarning {
+  setting: keyof Config;
+  consequence: string;
+}
+
+/** Every setting that is unset although something needs it, for the warnings at start. */
+export function unsetSettings(config: Config): UnsetSettingWarning[] {
+  const warnings: UnsetSettingWarning[] = [];
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    const consequence = settingInfo.get(setting)?.whenUnset;
+    const value = config[key as keyof Config];
+    const unset = value === undefined || (Array.isArray(value) && value.length === 0);
+    if (consequence !== undefined && unset) warnings.push({ setting: key as keyof Config, consequence });
+  }
+  return warnings;
 }
 
 export function publicUrl(config: Config): string {

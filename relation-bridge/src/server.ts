@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createBridge } from './app';
-import { ConfigError, loadConfig, publicUrl } from './config';
+import { ConfigError, loadConfig, loadEnvFile, publicUrl } from './config';
 import { createLogger, type Logger } from './logging';
 
 /**
@@ -11,7 +11,9 @@ import { createLogger, type Logger } from './logging';
  */
 async function main(): Promise<void> {
   let config;
+  let envFile;
   try {
+    envFile = loadEnvFile();
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -22,6 +24,10 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   handleProcessFailures(logger);
+  logger.info(
+    { envFile },
+    envFile === null ? 'configuration: from the environment' : 'configuration: read the settings file',
+  );
   const bridge = await createBridge(config, { logger });
   const server = bridge.app.listen(config.BRIDGE_PORT, config.BRIDGE_HOST);
   await new Promise<void>((resolve, reject) => {
