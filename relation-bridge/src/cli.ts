@@ -13,7 +13,7 @@ import {
 } from './admin/client';
 import { ACTION_REASONS, ACTION_STATES } from './admin/schemas';
 import type { ActionReason, ActionState, LinkTarget, SfEnvironment } from './core/types';
-import { signWebhook } from './intake/signature';
+import { checkWebhookSecret, signWebhook } from './intake/signature';
 
 /**
  * relation-bridge CLI: talks to a running bridge through its admin API (and, for
@@ -468,7 +468,8 @@ async function webhookSend(
   allowOnly(values, ['secret', 'file', 'id'], 'webhook send');
   if (positionals.length > 0) throw new UsageError('webhook send takes no positional arguments');
   const secret = required(values, 'secret');
-  if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) throw new UsageError('--secret must look like whsec_<base64>');
+  const check = checkWebhookSecret(secret);
+  if (!check.ok) throw new UsageError(`--secret ${check.message}`);
   const body = await readFile(required(values, 'file'));
   const id = values.id ?? `msg_${randomBytes(12).toString('hex')}`;
   const headers = signWebhook({ id, timestamp: Math.floor(Date.now() / 1000), body, secret });

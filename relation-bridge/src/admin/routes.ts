@@ -4,6 +4,7 @@ import { actorOf, forbidden, isOwner, requireInboxRole, requireOwner, roleOn } f
 import { authenticate, principalOf, type SessionCookieSettings } from '../auth/http';
 import { registerSessionRoutes, registerSignIn, registerUserRoutes } from '../auth/routes';
 import { BridgeError } from '../core/errors';
+import { BODY_DEADLINES_MS, privateJsonResponses, withBodyDeadline } from '../core/http-hardening';
 import type { Links } from '../links';
 import type { Logger } from '../logging';
 import type { AccountsRepository } from '../auth/accounts-repository';
@@ -43,6 +44,8 @@ export interface AdminRouterOptions {
   webhookSecrets?: WebhookSecrets;
   /** RETENTION_DAYS: how long the action log keeps finished and failed actions (reported with it). */
   retentionDays?: number;
+  /** How long a request body may take to arrive once the headers have: 408 after it. Default BODY_DEADLINES_MS.api. */
+  bodyDeadlineMs?: number;
 }
 
 function notFound(what: 'link' | 'action', id: string): BridgeError {
@@ -68,11 +71,13 @@ export function createAdminRouter({
   cookies = { secure: false },
   webhookSecrets,
   retentionDays = 90,
+  bodyDeadlineMs = BODY_DEADLINES_MS.api,
 }: AdminRouterOptions): express.Router {
   const router = express.Router();
-  if (accounts !== undefined) registerSignIn(router, { accounts, cookies });
+  router.use(privateJsonResponses);
+  if (accounts !== undefined) registerSignIn(router, { accounts, cookies, bodyDeadlineMs });
   router.use(authenticate({ adminToken, cookies, ...(accounts === undefined ? {} : { accounts }) }));
-  router.use(express.json({ limit: '64kb' }));
+  router.use(withBodyDeadline(express.json({ limit: '64kb' }), bodyDeadlineMs));
   if (accounts !== undefined) {
     registerSessionRoutes(router, { accounts, cookies });
     registerUserRoutes(router, { accounts, inboxes: store.inboxes });

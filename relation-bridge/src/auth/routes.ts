@@ -2,19 +2,26 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import { parseOrThrow } from '../admin/schemas';
 import { BridgeError } from '../core/errors';
+import { withBodyDeadline } from '../core/http-hardening';
 import type { InboxesRepository, InboxMembership } from '../admin/inboxes-repository';
 import type { ConsoleUser } from './accounts-repository';
 import { type ConsoleAccounts, csrfTokenFor } from './accounts';
 import { requireOwner } from './access';
 import { clearSessionCookie, principalOf, type SessionCookieSettings, setSessionCookie } from './http';
+import { isCommonPassword } from './common-passwords';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords';
 
 const email = z.string().trim().min(3).max(254).pipe(z.email());
 const name = z.string().trim().min(1).max(100);
+/** A new password: long enough, and not one that guessing lists try first (code `common_password`). */
 const password = z
   .string()
   .min(MIN_PASSWORD_LENGTH, `at least ${MIN_PASSWORD_LENGTH} characters`)
-  .max(MAX_PASSWORD_LENGTH);
+  .max(MAX_PASSWORD_LENGTH)
+  .refine((value) => !isCommonPassword(value), {
+    error: 'is one of the most common passwords; choose another',
+    params: { code: 'common_password' },
+  });
 
 const signInBody = z.strictObject({ email: z.string().max(254), password: z.string().max(MAX_PASSWORD_LENGTH) });
 const changePasswordBody = z.strictObject({
@@ -53,8 +60,11 @@ export interface SessionRouteOptions {
 }
 
 /** `POST /session` (sign in): the one admin API route that needs no credentials. */
-export function registerSignIn(router: Router, { accounts, cookies }: SessionRouteOptions): void {
-  router.post('/session', express.json({ limit: '8kb' }), async (req, res) => {
+export function registerSignIn(
+  router: Router,
+  { accounts, cookies, bodyDeadlineMs }: SessionRouteOptions & { bodyDeadlineMs: number },
+): void {
+  router.post('/session', withBodyDeadline(express.json({ limit: '8kb' }), bodyDeadlineMs), async (req, res) => {
     const body = parseOrThrow(signInBody, req.body, 'body');
     let signedIn;
     try {

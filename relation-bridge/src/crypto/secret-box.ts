@@ -85,7 +85,8 @@ function decryptionFailed(why: string, cause?: unknown): BridgeError {
 
 /**
  * The key that encrypts secrets at rest: the configured one (BRIDGE_ENCRYPTION_KEY) when
- * given, otherwise `<dataDir>/master.key`, created (mode 0600) on first run. The key file
+ * given, otherwise `<dataDir>/master.key`, created (mode 0600, its folder 0700) on first run
+ * and kept 0600. The key file
  * is for local use; production sets the key from its secret manager so that a copy of the
  * data folder alone reveals nothing.
  *
@@ -103,6 +104,7 @@ export function loadOrCreateKey(dataDir: string, configuredKey?: string): string
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+  keepPrivate(file);
   const key = fs.readFileSync(file, 'utf8').trim();
   try {
     SecretBox.fromKey(key);
@@ -113,6 +115,14 @@ export function loadOrCreateKey(dataDir: string, configuredKey?: string): string
     });
   }
   return key;
+}
+
+/**
+ * A key file that others may read (copied in with the default umask, or left by an older
+ * release) is made 0600: with it, anyone could decrypt every stored token.
+ */
+function keepPrivate(file: string): void {
+  if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { isSyncableChannel } from '../core/channels';
+import { answerRequestTimeout, BODY_DEADLINES_MS, privateJsonResponses, readBodyWithin } from '../core/http-hardening';
 import type { IngestResult } from '../core/types';
 import type { Logger } from '../logging';
 import type { IncomingAction } from '../sync/actions-repository';
@@ -17,6 +18,8 @@ export interface IntakeRouterOptions {
   secrets: () => readonly string[];
   toleranceSeconds: number;
   maxBodyBytes: number;
+  /** How long the body may take to arrive once the headers have: 408 after it. Default BODY_DEADLINES_MS.webhook. */
+  bodyDeadlineMs?: number;
   /** Kinds that can sync; accepting any other kind does not wake the sync engine. Default: all. */
   syncedKinds?: readonly string[];
   /** ms since the epoch. */
@@ -32,7 +35,7 @@ export interface IntakeRouterOptions {
  *
  * 1. `application/json` (charset, if any, UTF-8), not compressed    → 415
  * 2. signature headers present, timestamp within tolerance          → 401
- * 3. body no larger than the limit                                  → 413
+ * 3. body no larger than the limit, and all of it in time           → 413, 408
  * 4. HMAC of the raw bytes matches one active secret                → 401
  * 5. UTF-8, JSON, and the schema                                    → 400
  * 6. committed by the store (group commit)                          → 202 / 200 / 409, or 503
@@ -44,8 +47,9 @@ export function createIntakeRouter(options: IntakeRouterOptions): express.Router
   const { logger } = options;
   const now = options.now ?? Date.now;
   const syncedKinds = options.syncedKinds === undefined ? null : new Set(options.syncedKinds);
-  const readRawBody = rawBodyReader(options.maxBodyBytes);
+  const readRawBody = rawBodyReader(options.maxBodyBytes, options.bodyDeadlineMs ?? BODY_DEADLINES_MS.webhook);
   const router = express.Router();
+  router.use(WEBHOOK_PATH, privateJsonResponses);
 
   router.post(WEBHOOK_PATH, async (req, res) => {
     if (!isJsonContentType(req.get('content-type')) || !isUncompressed(req.get('content-encoding'))) {
@@ -67,7 +71,10 @@ export function createIntakeRouter(options: IntakeRouterOptions): express.Router
     const body = await readRawBody(req, res);
     if (!body.ok) {
       if (body.failure === 'too_large') reply(res, 413, { error: 'payload_too_large' });
-      else invalidPayload(res, [{ path: '', message: 'the request body could not be read' }], webhookId);
+      else if (body.failure === 'timed_out') {
+        logger.info({ webhookId: shorten(webhookId) }, 'intake: the webhook body did not arrive in time');
+        answerRequestTimeout(res);
+      } else invalidPayload(res, [{ path: '', message: 'the request body could not be read' }], webhookId);
       return;
     }
 
@@ -198,22 +205,21 @@ function isUncompressed(header: string | undefined): boolean {
   return header === undefined || header.trim() === '' || header.trim().toLowerCase() === 'identity';
 }
 
-type RawBody = { ok: true; bytes: Buffer } | { ok: false; failure: 'too_large' | 'unreadable' };
+type RawBody = { ok: true; bytes: Buffer } | { ok: false; failure: 'too_large' | 'unreadable' | 'timed_out' };
 
-/** The body exactly as sent, at most `limit` bytes (a body of exactly `limit` bytes is read). */
-function rawBodyReader(limit: number): (req: Request, res: Response) => Promise<RawBody> {
+/**
+ * The body exactly as sent, at most `limit` bytes (a body of exactly `limit` bytes is read),
+ * all of it within `deadlineMs`.
+ */
+function rawBodyReader(limit: number, deadlineMs: number): (req: Request, res: Response) => Promise<RawBody> {
   const parser = express.raw({ type: () => true, limit, inflate: false });
-  return (req, res) =>
-    new Promise((resolve) => {
-      parser(req, res, (error?: unknown) => {
-        if (error === undefined || error === null) {
-          resolve({ ok: true, bytes: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0) });
-          return;
-        }
-        const tooLarge = (error as { type?: unknown }).type === 'entity.too.large';
-        resolve({ ok: false, failure: tooLarge ? 'too_large' : 'unreadable' });
-      });
-    });
+  return async (req, res) => {
+    const read = await readBodyWithin(parser, req, res, deadlineMs);
+    if (read.outcome === 'read') return { ok: true, bytes: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0) };
+    if (read.outcome === 'timed_out') return { ok: false, failure: 'timed_out' };
+    const tooLarge = (read.error as { type?: unknown }).type === 'entity.too.large';
+    return { ok: false, failure: tooLarge ? 'too_large' : 'unreadable' };
+  };
 }
 
 type JsonParse = { ok: true; value: unknown } | { ok: false; message: string };

@@ -8,6 +8,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  */
 
 const SECRET_PREFIX = 'whsec_';
+/** Standard Webhooks asks for secrets of 24 to 64 random bytes; fewer can be guessed offline from one signed request. */
+export const MIN_WEBHOOK_SECRET_BYTES = 24;
 const SIGNATURE_VERSION = 'v1';
 const HMAC_BYTES = 32;
 const TIMESTAMP = /^\d{1,15}$/;
@@ -74,6 +76,29 @@ export function verifyWebhookSignature(input: VerifySignatureInput): SignatureVe
     if (offered.some((candidate) => timingSafeEqual(candidate, expected))) return { ok: true };
   }
   return { ok: false, reason: 'no_valid_signature' };
+}
+
+export type WebhookSecretCheck = { ok: true } | { ok: false; problem: 'malformed' | 'too_short'; message: string };
+
+/**
+ * The one rule for a webhook secret, applied wherever a secret enters the bridge
+ * (WEBHOOK_SECRETS, the admin API, the CLI): `whsec_` and the base64 of at least
+ * MIN_WEBHOOK_SECRET_BYTES bytes. The message never repeats the secret.
+ */
+export function checkWebhookSecret(secret: string): WebhookSecretCheck {
+  const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : '';
+  if (!BASE64.test(encoded)) {
+    return { ok: false, problem: 'malformed', message: 'must look like whsec_<base64>' };
+  }
+  const bytes = Buffer.from(encoded, 'base64').length;
+  if (bytes < MIN_WEBHOOK_SECRET_BYTES) {
+    return {
+      ok: false,
+      problem: 'too_short',
+      message: `must hold at least ${MIN_WEBHOOK_SECRET_BYTES} random bytes (this one holds ${bytes}); make one with: openssl rand -base64 32`,
+    };
+  }
+  return { ok: true };
 }
 
 export interface SignWebhookInput {

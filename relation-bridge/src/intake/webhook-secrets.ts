@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { BridgeError } from '../core/errors';
 import type { Logger } from '../logging';
 import type { Actor } from '../core/types';
+import { checkWebhookSecret } from './signature';
 import type { WebhookSecretRecord, WebhookSecretsRepository } from './webhook-secrets-repository';
 
 /** A secret as an owner sees it: never the secret itself, only a fingerprint to tell them apart. */
@@ -76,6 +78,16 @@ export class WebhookSecrets {
     secret: string | undefined,
     actor: Actor,
   ): Promise<{ summary: WebhookSecretSummary; secret: string | null }> {
+    if (secret !== undefined) {
+      const check = checkWebhookSecret(secret);
+      if (!check.ok) {
+        throw new BridgeError('bad_input', `The webhook secret ${check.message}.`, {
+          code: 'weak_webhook_secret',
+          httpStatus: 400,
+          details: { problem: check.problem },
+        });
+      }
+    }
     const value = secret ?? generateWebhookSecret();
     const record = await this.deps.repository.add({
       label,

@@ -201,7 +201,7 @@ describe('relation-bridge CLI', () => {
   it('webhook send with the wrong secret exits 1 with the bridge’s answer', async () => {
     const payloadFile = path.join(dataDir, 'payload-2.json');
     writeFileSync(payloadFile, JSON.stringify(newAction('12', { actionId: 'act_cli_2' }).payload));
-    const wrong = `whsec_${Buffer.from('another secret entirely').toString('base64')}`;
+    const wrong = `whsec_${Buffer.from('another secret, entirely unknown').toString('base64')}`;
     const run = await cli(['webhook', 'send', '--secret', wrong, '--file', payloadFile, '--url', baseUrl]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('401');

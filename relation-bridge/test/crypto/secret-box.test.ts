@@ -103,6 +103,23 @@ describe('loadOrCreateKey', () => {
     expect(SecretBox.fromKey(loadOrCreateKey(nested)).decrypt(sealed)).toBe('survives a restart');
   });
 
+  it('with umask 022 the key file is 0600 and its new folder 0700; a key file others can read is made 0600', () => {
+    const previous = process.umask(0o022);
+    try {
+      const nested = path.join(dataDir, 'fresh');
+      const created = loadOrCreateKey(nested);
+      expect((fs.statSync(nested).mode & 0o777).toString(8)).toBe('700');
+      const file = path.join(nested, MASTER_KEY_FILE);
+      expect((fs.statSync(file).mode & 0o777).toString(8)).toBe('600');
+
+      fs.chmodSync(file, 0o644);
+      expect(loadOrCreateKey(nested)).toBe(created);
+      expect((fs.statSync(file).mode & 0o777).toString(8)).toBe('600');
+    } finally {
+      process.umask(previous);
+    }
+  });
+
   it('refuses a key file that does not hold a valid key', () => {
     fs.writeFileSync(path.join(dataDir, MASTER_KEY_FILE), 'garbage\n', { mode: 0o600 });
     expect(() => loadOrCreateKey(dataDir)).toThrow(/does not hold a valid encryption key/);

@@ -13,6 +13,7 @@ import {
 } from '../../local-org';
 import { createBridge, type Bridge } from '../../src/app';
 import { loadConfig } from '../../src/config';
+import { applyServerTimeouts } from '../../src/core/http-hardening';
 import type { Link, LinkTarget } from '../../src/core/types';
 import { createLogger } from '../../src/logging';
 import { TEST_SECRET } from './payloads';
@@ -60,6 +61,7 @@ export async function startBridgeHarness(
   const seeded = seedDemoOrg(org);
 
   const server: Server = createServer();
+  applyServerTimeouts(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   local.app.callbackUrls.push(`${baseUrl}/oauth/callback`);
@@ -74,6 +76,7 @@ export async function startBridgeHarness(
     SF_LOGIN_URL_PRODUCTION: local.productionLoginUrl,
     SF_LOGIN_URL_SANDBOX: local.sandboxLoginUrl,
     SF_REQUEST_TIMEOUT_MS: '5000',
+    SYNC_UNCERTAIN_WAIT_MS: '0',
     SYNC_BACKOFF_BASE_MS: '20',
     SYNC_BACKOFF_MAX_MS: '200',
     SYNC_LINGER_MS: '50',

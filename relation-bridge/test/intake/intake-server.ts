@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import express from 'express';
+import { applyServerTimeouts } from '../../src/core/http-hardening';
 import { createLogger } from '../../src/logging';
 import { createIntakeRouter, WEBHOOK_PATH, type IntakeRouterOptions } from '../../src/intake/routes';
 import { signWebhook } from '../../src/intake/signature';
@@ -66,6 +67,7 @@ export async function startIntakeServer(
     }),
   );
   const server: Server = app.listen(0, '127.0.0.1');
+  applyServerTimeouts(server);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import express from 'express';
 import { completeAuthorization, type LocalOrg, type LocalSalesforce, startLocalSalesforce } from '../../local-org';
 import { createAdminRouter } from '../../src/admin/routes';
+import { applyServerTimeouts } from '../../src/core/http-hardening';
 import type { NewAction } from '../../src/core/types';
 import { createLinks, type Links } from '../../src/links';
 import { createOAuthCallbackRouter } from '../../src/links/routes';
@@ -52,6 +53,7 @@ export async function startLinkHarness(options: LinkHarnessOptions = {}): Promis
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
+  applyServerTimeouts(server);
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const callbackUrl = `${baseUrl}/oauth/callback`;
   local.app.callbackUrls.push(callbackUrl);

@@ -23,8 +23,14 @@ export class ApiError extends Error {
       return t('error.too_many_attempts', { seconds });
     }
     if (this.code === 'invalid_request' || this.code === 'invalid_my_domain') {
+      // A detail with a code the console knows is said in the console's language.
       const detail = Array.isArray(this.details)
-        ? (this.details as Array<{ path: string; message: string }>).map((d) => `${d.path}: ${d.message}`).join('; ')
+        ? (this.details as Array<{ path: string; message: string; code?: string }>)
+            .map((d) => {
+              const known = d.code === undefined ? null : errorKey(d.code);
+              return `${d.path}: ${known === null ? d.message : t(known)}`;
+            })
+            .join('; ')
         : this.message;
       return t(this.code === 'invalid_request' ? 'error.invalid_request' : 'error.invalid_my_domain', {
         message: detail,

@@ -342,6 +342,11 @@ const ja = {
   'error.too_many_attempts':
     'サインインの失敗が続いたため、しばらくロックしています。{seconds} 秒後にもう一度お試しください。',
   'error.invalid_request': '入力内容を確認してください: {message}',
+  'error.common_password': 'よく使われているパスワードのため使用できません。別のパスワードを選んでください。',
+  'error.weak_webhook_secret':
+    'シークレットは whsec_ に続けて 24 バイト以上のランダムな値を base64 で指定してください (例: openssl rand -base64 32)。',
+  'error.sign_in_busy': 'サインインが混み合っています。少し待ってからもう一度お試しください。',
+  'error.request_timeout': 'リクエストの受信が時間内に終わりませんでした。もう一度お試しください。',
   'error.email_taken': 'このメールアドレスのユーザーはすでに存在します。',
   'error.last_owner': 'オーナーは少なくとも 1 人必要です。',
   'error.inbox_exists': 'この受信箱はすでに登録されています。',
@@ -719,6 +724,11 @@ const en: Record<MessageKey, string> = {
   'error.invalid_credentials': 'The email or the password is wrong.',
   'error.too_many_attempts': 'Too many failed sign-ins: try again in {seconds} seconds.',
   'error.invalid_request': 'Check what you entered: {message}',
+  'error.common_password': 'This is one of the most common passwords and cannot be used: choose another.',
+  'error.weak_webhook_secret':
+    'Give the secret as whsec_ followed by the base64 of at least 24 random bytes (e.g. openssl rand -base64 32).',
+  'error.sign_in_busy': 'Too many sign-ins at once: wait a moment and try again.',
+  'error.request_timeout': 'The request did not arrive in time: try again.',
   'error.email_taken': 'A user with this email exists already.',
   'error.last_owner': 'The console must keep at least one owner.',
   'error.inbox_exists': 'This inbox is registered already.',
