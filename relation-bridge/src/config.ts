@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_SYNCED_KINDS } from './core/channels';
+import { checkWebhookSecret } from './intake/signature';
 
 // The whole configuration, read once from the environment (and `.env`) and validated at boot.
 // No other module reads process.env.
@@ -341,10 +342,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     ]);
   }
   salesforceProxy(config);
-  for (const secret of config.WEBHOOK_SECRETS) {
-    if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) {
-      throw new ConfigError(['WEBHOOK_SECRETS: each secret must look like whsec_<base64>']);
-    }
+  for (const [index, secret] of config.WEBHOOK_SECRETS.entries()) {
+    const check = checkWebhookSecret(secret);
+    if (!check.ok) throw new ConfigError([`WEBHOOK_SECRETS: secret ${index + 1} ${check.message}`]);
   }
   return config;
 }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createBridge } from './app';
+import { applyServerTimeouts } from './core/http-hardening';
 import { ConfigError, loadConfig, loadEnvFile, publicUrl } from './config';
 import { createLogger, type Logger } from './logging';
 
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   );
   const bridge = await createBridge(config, { logger });
   const server = bridge.app.listen(config.BRIDGE_PORT, config.BRIDGE_HOST);
+  applyServerTimeouts(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
