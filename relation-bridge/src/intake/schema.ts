@@ -29,11 +29,11 @@ export const LIMITS = {
  * surrogate such as `\ud800` has no UTF-8 form) and no U+0000 (PostgreSQL cannot hold it
  * in text, and no helpdesk field needs it). Anything else is refused with the field's path.
  */
-const text = () =>
-  z
-    .string()
-    .refine((value) => value.isWellFormed(), { error: 'must be well-formed Unicode text (it holds a lone surrogate)' })
-    .refine((value) => !value.includes('\u0000'), { error: 'must not contain the character U+0000' });
+const isWellFormed = (value: string) => value.isWellFormed();
+const WELL_FORMED = { error: 'must be well-formed Unicode text (it holds a lone surrogate)' };
+const hasNoNul = (value: string) => !value.includes('\u0000');
+const NO_NUL = { error: 'must not contain the character U+0000' };
+const text = () => z.string().refine(isWellFormed, WELL_FORMED).refine(hasNoNul, NO_NUL);
 
 const id = text().min(1).max(LIMITS.id);
 const optionalText = (max: number) => text().max(max).nullish();
@@ -74,7 +74,12 @@ export const webhookBodySchema = z.object({
     id,
     title: optionalText(LIMITS.subject),
     status: optionalText(LIMITS.keyword),
-    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(LIMITS.url),
+    // A URL parser takes a lone surrogate too (as %EF%BF%BD): checked like any text.
+    url: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .max(LIMITS.url)
+      .refine(isWellFormed, WELL_FORMED)
+      .refine(hasNoNul, NO_NUL),
   }),
   inbox: z.object({
     id,

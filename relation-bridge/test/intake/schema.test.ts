@@ -168,6 +168,8 @@ describe('webhook body schema', () => {
     ['inbox.name', '営業\ud800窓口'],
     ['customer.name', 'a\u0000b'],
     ['action.body', 'NUL \u0000 inside'],
+    ['ticket.url', 'https://example.relationapp.jp/tickets/\ud800'],
+    ['ticket.url', 'https://example.relationapp.jp/tickets/1\u0000'],
   ])('refuses %s holding text that cannot be stored as sent, naming the field', (path, value) => {
     expect(issuesOf(withChange(path, value))).toEqual([{ path, message: expect.stringMatching(/Unicode|U\+0000/) }]);
   });
