@@ -70,7 +70,7 @@ export function registerSignIn(
     try {
       signedIn = await accounts.signIn(body.email, body.password, req.ip ?? req.socket.remoteAddress ?? 'unknown');
     } catch (error) {
-      if (error instanceof BridgeError && error.code === 'too_many_attempts') {
+      if (error instanceof BridgeError && (error.code === 'too_many_attempts' || error.code === 'sign_in_busy')) {
         res.set('Retry-After', String((error.details as { retryAfterSeconds: number }).retryAfterSeconds));
       }
       throw error;

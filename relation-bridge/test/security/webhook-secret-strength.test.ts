@@ -104,7 +104,6 @@ describe('secrets added through the admin API, WebhookSecrets and the CLI', () =
       await expect(secrets.add('weak', 'whsec_AA==', actor)).rejects.toMatchObject({
         kind: 'bad_input',
         code: 'weak_webhook_secret',
-        httpStatus: 400,
       });
       expect(await temp.store.webhookSecrets.list()).toEqual([]);
       await expect(secrets.add('generated', undefined, actor)).resolves.toMatchObject({ secret: expect.any(String) });
