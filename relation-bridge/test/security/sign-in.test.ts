@@ -2,7 +2,7 @@ import { DEFAULT_THROTTLE } from '../../src/auth/accounts';
 import { callAs, signInOverHttp } from '../auth/session-client';
 import { type Browser, launchBrowser, waitForTitle } from '../console/browser';
 import { type BridgeHarness, startBridgeHarness } from '../helpers/bridge-harness';
-import { answerOf, inParallel } from './hostile';
+import { answerOf } from './hostile';
 
 /**
  * Sign-in under attack, through the whole bridge over HTTP: parallel guesses cannot outrun
