@@ -7,6 +7,7 @@ import { sessionIdFrom } from './auth/http';
 import { publicUrl, salesforceProxy, unsetSettings, type Config } from './config';
 import { ConsoleHousekeeping } from './console/housekeeping';
 import { CONSOLE_PATH, createConsoleRouter } from './console/server';
+import { BODY_DEADLINES_MS } from './core/http-hardening';
 import { loadOrCreateKey, SecretBox } from './crypto/secret-box';
 import { GroupCommit } from './intake/group-commit';
 import { createIntakeRouter } from './intake/routes';
@@ -42,6 +43,8 @@ export interface BridgeOptions {
   now?: () => number;
   /** An open store to use instead of the configured one (tests). */
   store?: BridgeStore;
+  /** How long request bodies may take to arrive (tests shorten them); default BODY_DEADLINES_MS. */
+  bodyDeadlinesMs?: { api: number; webhook: number };
 }
 
 /** The composition root: builds every part of the bridge from the configuration. */
@@ -172,6 +175,7 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
       secrets: () => webhookSecrets.current(),
       toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS,
       maxBodyBytes: config.WEBHOOK_MAX_BODY_BYTES,
+      bodyDeadlineMs: (options.bodyDeadlinesMs ?? BODY_DEADLINES_MS).webhook,
       syncedKinds: config.SYNC_KINDS,
       now,
       logger,
@@ -203,6 +207,7 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
       cookies,
       webhookSecrets,
       retentionDays: config.RETENTION_DAYS,
+      bodyDeadlineMs: (options.bodyDeadlinesMs ?? BODY_DEADLINES_MS).api,
     }),
   );
   app.use(createConsoleRouter());

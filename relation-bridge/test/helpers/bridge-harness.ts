@@ -53,6 +53,8 @@ export async function startBridgeHarness(
     orgOptions?: { dailyApiMax?: number; sandbox?: boolean; linkPolicyAndHealth?: boolean };
     /** The bridge's clock (ms epoch); the local org keeps real time. */
     now?: () => number;
+    /** Shorter body deadlines than the bridge's (tests of slow clients). */
+    bodyDeadlinesMs?: { api: number; webhook: number };
   } = {},
 ): Promise<BridgeHarness> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'relation-bridge-it-'));
@@ -87,6 +89,7 @@ export async function startBridgeHarness(
   const bridge = await createBridge(config, {
     logger,
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.bodyDeadlinesMs === undefined ? {} : { bodyDeadlinesMs: options.bodyDeadlinesMs }),
   });
   server.on('request', bridge.app);
   if (options.startEngine === true) bridge.start();

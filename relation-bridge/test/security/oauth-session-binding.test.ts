@@ -34,14 +34,14 @@ afterAll(async () => {
 
 const salesforceUser = () => harness.seeded.authorizingUser;
 
-async function callbackFor(authorizeUrl: string): Promise<string> {
+async function callbackFor(authorizeUrl: string): Promise<URL> {
   return completeAuthorization(authorizeUrl, {
     username: salesforceUser().username,
     password: salesforceUser().password,
   });
 }
 
-const visit = (callback: string, cookie: string | null) =>
+const visit = (callback: URL, cookie: string | null) =>
   fetch(callback, { redirect: 'manual', headers: cookie === null ? {} : { cookie } });
 
 it.each([
