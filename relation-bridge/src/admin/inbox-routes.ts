@@ -26,7 +26,7 @@ export function inboxNotRegistered(inboxId: string): BridgeError {
   return new BridgeError(
     'bad_input',
     `The inbox ${inboxId} is not registered: an owner registers it first (POST /inboxes).`,
-    { code: 'inbox_not_found', httpStatus: 404, details: { inboxId } },
+    { code: 'inbox_not_found', reason: 'not_found', details: { inboxId } },
   );
 }
 
@@ -140,7 +140,7 @@ export function registerInboxRoutes(
     if (user === null) {
       throw new BridgeError('bad_input', `No console user has the id "${userId}".`, {
         code: 'user_not_found',
-        httpStatus: 404,
+        reason: 'not_found',
       });
     }
     const grantedAt = now();

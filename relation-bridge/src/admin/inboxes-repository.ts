@@ -76,7 +76,7 @@ function toMembership(row: RoleRow): InboxMembership {
 export function inboxNotFound(inboxId: string): BridgeError {
   return new BridgeError('bad_input', `The inbox ${inboxId} is not registered.`, {
     code: 'inbox_not_found',
-    httpStatus: 404,
+    reason: 'not_found',
   });
 }
 
@@ -99,7 +99,7 @@ export function createInboxesRepository(db: SqlExecutor): InboxesRepository {
           if (isConstraintViolation(error, 'unique')) {
             throw new BridgeError('bad_input', `The inbox ${inbox.inboxId} is registered already.`, {
               code: 'inbox_exists',
-              httpStatus: 409,
+              reason: 'conflict',
             });
           }
           throw error;
@@ -168,7 +168,7 @@ export function createInboxesRepository(db: SqlExecutor): InboxesRepository {
         if (isConstraintViolation(error, 'foreign_key')) {
           throw new BridgeError('bad_input', 'The inbox is not registered or the user does not exist.', {
             code: 'inbox_or_user_not_found',
-            httpStatus: 404,
+            reason: 'not_found',
           });
         }
         throw error;

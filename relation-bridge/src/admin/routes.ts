@@ -5,13 +5,13 @@ import { authenticate, principalOf, type SessionCookieSettings } from '../auth/h
 import { registerSessionRoutes, registerSignIn, registerUserRoutes } from '../auth/routes';
 import { BridgeError } from '../core/errors';
 import { BODY_DEADLINES_MS, privateJsonResponses, withBodyDeadline } from '../core/http-hardening';
+import { errorHandler, notFound as noRoute } from '../http/errors';
 import type { Links } from '../links';
 import type { Logger } from '../logging';
 import type { AccountsRepository } from '../auth/accounts-repository';
 import type { Store } from '../store/store';
 import type { ActionsRepository } from '../sync/actions-repository';
 import type { InboxesRepository } from './inboxes-repository';
-import { adminErrorHandler } from './errors';
 import { registerInboxRoutes } from './inbox-routes';
 import {
   authorizeLinkBody,
@@ -51,7 +51,7 @@ export interface AdminRouterOptions {
 function notFound(what: 'link' | 'action', id: string): BridgeError {
   return new BridgeError('bad_input', `No ${what} has the id "${id}".`, {
     code: `${what}_not_found`,
-    httpStatus: 404,
+    reason: 'not_found',
     details: { id },
   });
 }
@@ -241,7 +241,7 @@ export function createAdminRouter({
       if (id.startsWith('config-')) {
         throw new BridgeError('bad_input', 'This secret comes from WEBHOOK_SECRETS: remove it there and restart.', {
           code: 'configured_secret',
-          httpStatus: 409,
+          reason: 'conflict',
         });
       }
       await webhookSecrets.revoke(id, actorOf(principal));
@@ -249,11 +249,7 @@ export function createAdminRouter({
     });
   }
 
-  router.use((req, res) => {
-    res
-      .status(404)
-      .json({ error: 'not_found', message: `No admin endpoint answers ${req.method} ${req.baseUrl}${req.path}.` });
-  });
-  router.use(adminErrorHandler(logger));
+  router.use(noRoute('admin endpoint'));
+  router.use(errorHandler(logger, 'json'));
   return router;
 }

@@ -181,7 +181,7 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, whe
     `The request ${where} is not valid: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`,
     {
       code: 'invalid_request',
-      httpStatus: 400,
+      reason: 'bad_input',
       details,
     },
   );

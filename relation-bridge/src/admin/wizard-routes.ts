@@ -42,7 +42,7 @@ export function viewerOf(principal: Principal): AuthViewer {
 function pendingLinkNotFound(id: string): BridgeError {
   return new BridgeError('bad_input', `No unfinished link has the id "${id}" (it may have expired).`, {
     code: 'pending_link_not_found',
-    httpStatus: 404,
+    reason: 'not_found',
     details: { id },
   });
 }
@@ -160,7 +160,10 @@ export function registerWizardRoutes(
     const id = param(req.params.id);
     const link = await links.store.links.getLink(id);
     if (link === null) {
-      throw new BridgeError('bad_input', `No link has the id "${id}".`, { code: 'link_not_found', httpStatus: 404 });
+      throw new BridgeError('bad_input', `No link has the id "${id}".`, {
+        code: 'link_not_found',
+        reason: 'not_found',
+      });
     }
     requireInboxRole(principalOf(res), link.inboxId, 'admin');
     res.json({ users: await links.reuse.listSalesforceUsers({ linkId: id }, viewerOf(principalOf(res))) });

@@ -41,7 +41,7 @@ export function actorOf(principal: Principal): Actor {
 }
 
 export function forbidden(message: string): BridgeError {
-  return new BridgeError('bad_input', message, { code: 'forbidden', httpStatus: 403 });
+  return new BridgeError('bad_input', message, { code: 'forbidden', reason: 'forbidden' });
 }
 
 export function requireOwner(principal: Principal): void {

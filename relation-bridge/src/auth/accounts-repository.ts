@@ -136,14 +136,14 @@ function toThrottle(row: ThrottleRow): LoginThrottle {
 function userNotFound(userId: string): BridgeError {
   return new BridgeError('bad_input', `No console user has the id "${userId}".`, {
     code: 'user_not_found',
-    httpStatus: 404,
+    reason: 'not_found',
   });
 }
 
 function lastOwner(): BridgeError {
   return new BridgeError('bad_input', 'The console must keep at least one owner.', {
     code: 'last_owner',
-    httpStatus: 409,
+    reason: 'conflict',
   });
 }
 
@@ -178,7 +178,7 @@ export function createAccountsRepository(db: SqlExecutor): AccountsRepository {
           if (isConstraintViolation(error, 'unique')) {
             throw new BridgeError('bad_input', `A console user with the email ${user.email} exists already.`, {
               code: 'email_taken',
-              httpStatus: 409,
+              reason: 'conflict',
             });
           }
           throw error;

@@ -88,7 +88,7 @@ export function normalizeEmail(email: string): string {
 function busy(): BridgeError {
   return new BridgeError('retryable', 'Too many sign-ins at once: try again in a moment.', {
     code: 'sign_in_busy',
-    httpStatus: 429,
+    reason: 'too_many_requests',
     details: { retryAfterSeconds: 1 },
   });
 }
@@ -97,7 +97,7 @@ function tooManyAttempts(lockedUntil: number, now: number): BridgeError {
   const retryAfterSeconds = Math.max(1, Math.ceil((lockedUntil - now) / 1000));
   return new BridgeError('bad_input', 'Too many failed sign-ins: wait before trying again.', {
     code: 'too_many_attempts',
-    httpStatus: 429,
+    reason: 'too_many_requests',
     details: { retryAfterSeconds },
   });
 }
@@ -171,7 +171,7 @@ export class ConsoleAccounts {
         this.logger.info({ address, known: user !== null }, 'console sign-in failed');
         throw new BridgeError('bad_input', 'The email or the password is wrong.', {
           code: 'invalid_credentials',
-          httpStatus: 401,
+          reason: 'unauthenticated',
         });
       }
       await accounts.clearThrottle(keys.pair);
@@ -277,7 +277,7 @@ export class ConsoleAccounts {
     if (!(await verifyPassword(currentPassword, active.user.passwordHash))) {
       throw new BridgeError('bad_input', 'The current password is wrong.', {
         code: 'invalid_credentials',
-        httpStatus: 400,
+        reason: 'bad_input',
       });
     }
     const passwordHash = await hashPassword(newPassword, this.hashing);

@@ -3,6 +3,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { ActiveSession, ConsoleAccounts } from './accounts';
 import { csrfTokenFor } from './accounts';
 import type { Principal } from './access';
+import { BridgeError, refused } from '../core/errors';
 
 /**
  * How a request proves who it is: `Authorization: Bearer <BRIDGE_ADMIN_TOKEN>` (scripts, the
@@ -92,9 +93,11 @@ export interface AuthenticateOptions {
   cookies: SessionCookieSettings;
 }
 
-function deny(res: Response, status: number, error: string, message: string): void {
-  if (status === 401) res.set('WWW-Authenticate', 'Bearer realm="relation-bridge admin"');
-  res.status(status).json({ error, message });
+/** The caller may not in: answered by the one error mapping (http/errors.ts). */
+function deny(reason: 'unauthenticated' | 'forbidden' | 'unavailable', code: string, message: string): BridgeError {
+  return reason === 'unavailable'
+    ? new BridgeError('permanent', message, { code, reason })
+    : refused(reason, code, message);
 }
 
 export function principalOf(res: Response): Principal {
@@ -110,12 +113,20 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
     const authorization = req.get('authorization');
     if (authorization !== undefined || options.accounts === undefined) {
       if (expectedToken === null) {
-        deny(res, 503, 'admin_api_disabled', 'The admin API is disabled: set BRIDGE_ADMIN_TOKEN to enable it.');
+        next(
+          deny('unavailable', 'admin_api_disabled', 'The admin API is disabled: set BRIDGE_ADMIN_TOKEN to enable it.'),
+        );
         return;
       }
       const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? '');
       if (match === null || !timingSafeEqual(digest(match[1] as string), expectedToken)) {
-        deny(res, 401, 'unauthorized', 'Send the admin token as "Authorization: Bearer <BRIDGE_ADMIN_TOKEN>".');
+        next(
+          deny(
+            'unauthenticated',
+            'unauthorized',
+            'Send the admin token as "Authorization: Bearer <BRIDGE_ADMIN_TOKEN>".',
+          ),
+        );
         return;
       }
       res.locals.principal = { kind: 'token' } satisfies Principal;
@@ -128,16 +139,28 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
       if (session === null) {
         if (cookieValue !== null) {
           clearSessionCookie(res, options.cookies);
-          deny(res, 401, 'session_expired', 'The console session has ended: sign in again.');
+          next(deny('unauthenticated', 'session_expired', 'The console session has ended: sign in again.'));
         } else {
-          deny(res, 401, 'unauthorized', `${signIn}the admin token as "Authorization: Bearer <BRIDGE_ADMIN_TOKEN>".`);
+          next(
+            deny(
+              'unauthenticated',
+              'unauthorized',
+              `${signIn}the admin token as "Authorization: Bearer <BRIDGE_ADMIN_TOKEN>".`,
+            ),
+          );
         }
         return;
       }
       if (!SAFE_METHODS.has(req.method)) {
         const sent = req.get(CSRF_HEADER);
         if (sent === undefined || !sameSecret(sent, csrfTokenFor(session.sessionId))) {
-          deny(res, 403, 'csrf_failed', `A state-changing request needs the session's CSRF token in ${CSRF_HEADER}.`);
+          next(
+            deny(
+              'forbidden',
+              'csrf_failed',
+              `A state-changing request needs the session's CSRF token in ${CSRF_HEADER}.`,
+            ),
+          );
           return;
         }
       }

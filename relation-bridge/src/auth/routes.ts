@@ -117,13 +117,16 @@ export function registerSessionRoutes(router: Router, { accounts, cookies }: Ses
     if (principal.kind !== 'user') {
       throw new BridgeError('bad_input', 'Only a signed-in console user has a password to change.', {
         code: 'no_session',
-        httpStatus: 400,
+        reason: 'bad_input',
       });
     }
     const body = parseOrThrow(changePasswordBody, req.body, 'body');
     const active = await accounts.resume(res.locals.sessionId as string);
     if (active === null)
-      throw new BridgeError('bad_input', 'The session has ended.', { code: 'session_expired', httpStatus: 401 });
+      throw new BridgeError('bad_input', 'The session has ended.', {
+        code: 'session_expired',
+        reason: 'unauthenticated',
+      });
     await accounts.changeOwnPassword(active, body.currentPassword, body.newPassword);
     res.status(204).end();
   });

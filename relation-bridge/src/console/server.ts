@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import express from 'express';
+import { notFound } from '../http/errors';
 
 /**
  * Serves the console: one HTML shell for every path under /console (the browser routes),
@@ -99,9 +100,7 @@ export function createConsoleRouter(assets: ConsoleAssets = defaultConsoleAssets
       next();
     },
     express.static(assets.scriptsDir, { extensions: ['js'], index: false, maxAge: 0 }),
-    (_req: express.Request, res: express.Response) => {
-      res.status(404).type('text').send('Not found');
-    },
+    notFound('console asset'),
   );
 
   router.get([CONSOLE_PATH, `${CONSOLE_PATH}/*rest`], (_req, res) => {

@@ -11,11 +11,32 @@
  */
 export type FailureKind = 'retryable' | 'needs_reauth' | 'api_budget' | 'permanent' | 'bad_input';
 
+/**
+ * How a failure reaches an HTTP caller, beside its kind: the one error mapping
+ * (http/errors.ts) answers with the status of the reason, or, without one, of the kind.
+ * The sync engine never looks at it.
+ */
+export type HttpReason =
+  | 'bad_input'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'request_timeout'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'too_many_requests'
+  | 'internal'
+  | 'unavailable';
+
 export interface BridgeErrorOptions {
   /** A stable machine-readable code, e.g. Salesforce's errorCode or `invalid_grant`. */
   code: string;
-  /** HTTP status to answer with when the error reaches an HTTP caller. */
-  httpStatus?: number;
+  /** How it reaches an HTTP caller; default: from the kind. */
+  reason?: HttpReason;
+  /** The HTTP status of the remote answer (Salesforce) this error comes from; never what our callers get. */
+  remoteStatus?: number;
   /** Salesforce's own message, kept verbatim for the error log. */
   remoteMessage?: string;
   /** When a retry makes sense at the earliest (ms epoch). */
@@ -28,7 +49,8 @@ export interface BridgeErrorOptions {
 export class BridgeError extends Error {
   readonly kind: FailureKind;
   readonly code: string;
-  readonly httpStatus: number | undefined;
+  readonly reason: HttpReason | undefined;
+  readonly remoteStatus: number | undefined;
   readonly remoteMessage: string | undefined;
   readonly retryAt: number | undefined;
   readonly details: unknown;
@@ -38,7 +60,8 @@ export class BridgeError extends Error {
     this.name = 'BridgeError';
     this.kind = kind;
     this.code = options.code;
-    this.httpStatus = options.httpStatus;
+    this.reason = options.reason;
+    this.remoteStatus = options.remoteStatus;
     this.remoteMessage = options.remoteMessage;
     this.retryAt = options.retryAt;
     this.details = options.details;
@@ -47,4 +70,14 @@ export class BridgeError extends Error {
 
 export function isBridgeError(value: unknown): value is BridgeError {
   return value instanceof BridgeError;
+}
+
+/** Something the caller asked for that cannot be done as asked (a 4xx): not found, forbidden, a conflict… */
+export function refused(
+  reason: Exclude<HttpReason, 'internal' | 'unavailable'>,
+  code: string,
+  message: string,
+  details?: unknown,
+): BridgeError {
+  return new BridgeError('bad_input', message, { code, reason, ...(details === undefined ? {} : { details }) });
 }

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { isSyncableChannel } from '../core/channels';
 import { answerRequestTimeout, BODY_DEADLINES_MS, privateJsonResponses, readBodyWithin } from '../core/http-hardening';
+import type { HttpReason } from '../core/errors';
 import type { IngestResult } from '../core/types';
+import { httpFailure, sendJsonFailure } from '../http/errors';
 import type { Logger } from '../logging';
 import type { IncomingAction } from '../sync/actions-repository';
 import { parseWebhookBody, type PayloadIssue } from './schema';
@@ -53,7 +55,12 @@ export function createIntakeRouter(options: IntakeRouterOptions): express.Router
 
   router.post(WEBHOOK_PATH, async (req, res) => {
     if (!isJsonContentType(req.get('content-type')) || !isUncompressed(req.get('content-encoding'))) {
-      reply(res, 415, { error: 'unsupported_media_type' });
+      fail(
+        res,
+        'unsupported_media_type',
+        'unsupported_media_type',
+        'Send the webhook as application/json in UTF-8, uncompressed.',
+      );
       return;
     }
     const signature = {
@@ -70,8 +77,14 @@ export function createIntakeRouter(options: IntakeRouterOptions): express.Router
 
     const body = await readRawBody(req, res);
     if (!body.ok) {
-      if (body.failure === 'too_large') reply(res, 413, { error: 'payload_too_large' });
-      else if (body.failure === 'timed_out') {
+      if (body.failure === 'too_large') {
+        fail(
+          res,
+          'payload_too_large',
+          'payload_too_large',
+          `The webhook body is larger than ${options.maxBodyBytes} bytes.`,
+        );
+      } else if (body.failure === 'timed_out') {
         logger.info({ webhookId: shorten(webhookId) }, 'intake: the webhook body did not arrive in time');
         answerRequestTimeout(res);
       } else invalidPayload(res, [{ path: '', message: 'the request body could not be read' }], webhookId);
@@ -130,7 +143,7 @@ export function createIntakeRouter(options: IntakeRouterOptions): express.Router
         { err: error, webhookId, actionId: action.actionId },
         'intake: the store could not commit the action',
       );
-      reply(res, 503, { error: 'unavailable' });
+      fail(res, 'unavailable', 'unavailable', 'The bridge cannot store the webhook now: send it again later.');
       return;
     }
     logger.debug({ webhookId, actionId: result.actionId, status: result.status }, 'intake: webhook received');
@@ -145,7 +158,9 @@ export function createIntakeRouter(options: IntakeRouterOptions): express.Router
         { webhookId: shorten(webhookId), actionId: action.actionId, storedActionId: result.actionId },
         'intake: webhook-id reused with a different body; refused',
       );
-      reply(res, 409, { error: 'webhook_id_reused', action_id: result.actionId });
+      fail(res, 'conflict', 'webhook_id_reused', 'This webhook-id was delivered before with another body.', {
+        action_id: result.actionId,
+      });
       return;
     }
     reply(res, 202, { status: 'accepted', action_id: result.actionId });
@@ -155,18 +170,23 @@ export function createIntakeRouter(options: IntakeRouterOptions): express.Router
 
   router.all(WEBHOOK_PATH, (_req, res) => {
     res.set('Allow', 'POST');
-    reply(res, 405, { error: 'method_not_allowed' });
+    fail(res, 'method_not_allowed', 'method_not_allowed', `Only POST is accepted at ${WEBHOOK_PATH}.`);
   });
 
   function rejectSignature(res: Response, reason: SignatureFailure, webhookId: string | undefined): void {
     const log = reason === 'no_secrets' ? logger.error.bind(logger) : logger.info.bind(logger);
     log({ webhookId: shorten(webhookId), reason }, 'intake: webhook signature rejected');
-    reply(res, 401, { error: 'invalid_signature' });
+    fail(
+      res,
+      'unauthenticated',
+      'invalid_signature',
+      'The webhook signature is missing, out of date, or matches no active secret.',
+    );
   }
 
   function invalidPayload(res: Response, details: PayloadIssue[], webhookId: string | undefined): void {
     logger.info({ webhookId: shorten(webhookId), details: details.slice(0, 10) }, 'intake: invalid webhook payload');
-    reply(res, 400, { error: 'invalid_payload', details });
+    fail(res, 'bad_input', 'invalid_payload', 'The webhook body is not valid: see details.', details);
   }
 
   return router;
@@ -174,6 +194,11 @@ export function createIntakeRouter(options: IntakeRouterOptions): express.Router
 
 function reply(res: Response, status: number, body: object): void {
   res.status(status).json(body);
+}
+
+/** Every refusal goes through the one error mapping: `{ error, message, details? }`. */
+function fail(res: Response, reason: HttpReason, code: string, message: string, details?: unknown): void {
+  sendJsonFailure(res, httpFailure(reason, code, message, details));
 }
 
 /** `application/json`, with an optional charset that must be UTF-8 (the contract's encoding). */

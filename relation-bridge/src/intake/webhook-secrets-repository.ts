@@ -84,7 +84,7 @@ export function createWebhookSecretsRepository(db: SqlExecutor, secretBox: Secre
         if (row === null) {
           throw new BridgeError('bad_input', `No webhook secret has the id "${id}".`, {
             code: 'webhook_secret_not_found',
-            httpStatus: 404,
+            reason: 'not_found',
           });
         }
         return toSecret(row);

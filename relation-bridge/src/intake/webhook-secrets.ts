@@ -83,7 +83,7 @@ export class WebhookSecrets {
       if (!check.ok) {
         throw new BridgeError('bad_input', `The webhook secret ${check.message}.`, {
           code: 'weak_webhook_secret',
-          httpStatus: 400,
+          reason: 'bad_input',
           details: { problem: check.problem },
         });
       }

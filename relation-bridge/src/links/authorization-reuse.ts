@@ -74,10 +74,10 @@ export class AuthorizationReuse {
     const ownerId = input.defaultOwnerId ?? auth.userId;
     if (!isUserId(ownerId)) throw invalidOwner(ownerId);
     const existing = await store.links.getLinkForInbox(input.inboxId);
-    if (existing !== null) throw linkError('link_exists', 409, { inboxId: input.inboxId, linkId: existing.id });
+    if (existing !== null) throw linkError('link_exists', 'conflict', { inboxId: input.inboxId, linkId: existing.id });
     const sharing = await store.links.liveLinksOfAuth(auth.id);
     if (sharing.some((link) => link.status === 'needs_reauth')) {
-      throw linkError('auth_needs_reauth', 409, { authId: auth.id });
+      throw linkError('auth_needs_reauth', 'conflict', { authId: auth.id });
     }
     await salesforce.requireUsableAuth(auth, ownerId);
     const created = await store.transaction((tx) =>
@@ -121,7 +121,7 @@ export class AuthorizationReuse {
     const { store } = this.context;
     const auth = await store.links.getAuth(authId);
     if (auth === null || !mayUseAuthorization(viewer, auth, await store.links.liveLinksOfAuth(authId))) {
-      throw linkError('auth_not_found', 404, { authId });
+      throw linkError('auth_not_found', 'not_found', { authId });
     }
     return auth;
   }

@@ -157,7 +157,7 @@ export class LinkLifecycle {
     } catch (error) {
       if (error instanceof LinkConflictError) {
         const existing = await tx.links.getLinkForInbox(input.inboxId);
-        throw linkError('link_exists', 409, { inboxId: input.inboxId, linkId: existing?.id ?? null });
+        throw linkError('link_exists', 'conflict', { inboxId: input.inboxId, linkId: existing?.id ?? null });
       }
       throw error;
     }
@@ -218,7 +218,7 @@ export class LinkLifecycle {
     const { store, now, logger } = this.context;
     const result = await store.transaction(async (tx) => {
       const before = await tx.links.getLink(linkId);
-      if (before === null || before.status === 'deleted') throw linkError('link_not_found', 404, { linkId });
+      if (before === null || before.status === 'deleted') throw linkError('link_not_found', 'not_found', { linkId });
       const at = now();
       const auth = await tx.links.saveAuth(authFields(source, grant, identity), actor, at);
       const changes: LinkAuditEntry['changes'] = {};
@@ -283,7 +283,7 @@ export class LinkLifecycle {
       const before = await tx.links.getLink(linkId);
       const result = await tx.links.updateLink(linkId, patch, at, expectedVersion);
       if (result === null || before === null) {
-        throw linkError('link_changed', 409, { linkId, version: before?.version ?? null, expectedVersion });
+        throw linkError('link_changed', 'conflict', { linkId, version: before?.version ?? null, expectedVersion });
       }
       const changed: LinkAuditEntry['changes'] = {};
       if (before.target !== result.target) changed.target = { from: before.target, to: result.target };
@@ -309,7 +309,7 @@ export class LinkLifecycle {
     const { store, now, logger } = this.context;
     const outcome = await store.transaction(async (tx) => {
       const link = await tx.links.getLink(linkId);
-      if (link === null) throw linkError('link_not_found', 404, { linkId });
+      if (link === null) throw linkError('link_not_found', 'not_found', { linkId });
       if (link.status === 'deleted') return { link, deleted: null };
       const at = now();
       const deleted = await tx.links.setLinkStatus(linkId, 'deleted', 'deleted by an admin', at);
@@ -378,8 +378,8 @@ export class LinkLifecycle {
 
   async requireLive(linkId: string): Promise<Link> {
     const link = await this.context.store.links.getLink(linkId);
-    if (link === null) throw linkError('link_not_found', 404, { linkId });
-    if (link.status === 'deleted') throw linkError('link_deleted', 409, { linkId });
+    if (link === null) throw linkError('link_not_found', 'not_found', { linkId });
+    if (link.status === 'deleted') throw linkError('link_deleted', 'conflict', { linkId });
     return link;
   }
 

@@ -1,4 +1,4 @@
-import { BridgeError, isBridgeError } from '../core/errors';
+import { BridgeError, type HttpReason, isBridgeError } from '../core/errors';
 import type { SalesforceAuth } from '../core/types';
 import type { Logger } from '../logging';
 import type { OAuthClient } from '../salesforce/oauth-client';
@@ -18,12 +18,12 @@ const API_ACCESS_ERROR_CODES = new Set([
   'INSUFFICIENT_PRIVILEGES',
 ]);
 
-export function linkError(code: string, httpStatus: number, details?: unknown, cause?: unknown): BridgeError {
-  return new BridgeError('bad_input', linkErrorText(code).en, { code, httpStatus, details, cause });
+export function linkError(code: string, reason: HttpReason, details?: unknown, cause?: unknown): BridgeError {
+  return new BridgeError('bad_input', linkErrorText(code).en, { code, reason, details, cause });
 }
 
 export function invalidOwner(ownerId: string): BridgeError {
-  return linkError('invalid_owner_id', 400, [
+  return linkError('invalid_owner_id', 'bad_input', [
     { path: 'defaultOwnerId', message: `"${ownerId}" must be a 15- or 18-character User id starting with 005` },
   ]);
 }
@@ -31,7 +31,7 @@ export function invalidOwner(ownerId: string): BridgeError {
 export function salesforceUnavailable(cause: unknown): BridgeError {
   return new BridgeError('retryable', linkErrorText('salesforce_unavailable').en, {
     code: 'salesforce_unavailable',
-    httpStatus: 503,
+    reason: 'unavailable',
     cause,
   });
 }
@@ -71,7 +71,7 @@ export class LinkingSalesforce {
       if (isBridgeError(error) && error.kind === 'retryable') throw salesforceUnavailable(error);
       throw linkError(
         'token_exchange_failed',
-        400,
+        'bad_input',
         isBridgeError(error) ? { salesforceError: error.code } : undefined,
         error,
       );
@@ -108,22 +108,24 @@ export class LinkingSalesforce {
           salesforceError: error.code,
           salesforceMessage: error.remoteMessage ?? null,
         };
-        throw linkError('api_access_missing', 400, details, error);
+        throw linkError('api_access_missing', 'bad_input', details, error);
       }
       if (error.kind === 'retryable') throw salesforceUnavailable(error);
       if (error.kind === 'needs_reauth') {
         const details = { salesforceError: error.code, salesforceMessage: error.remoteMessage ?? null };
-        throw linkError('token_exchange_failed', 400, details, error);
+        throw linkError('token_exchange_failed', 'bad_input', details, error);
       }
       throw error;
     }
-    if (!isActiveUserAmong(users, ownerId)) throw linkError('owner_not_found', 400, { defaultOwnerId: ownerId });
+    if (!isActiveUserAmong(users, ownerId))
+      throw linkError('owner_not_found', 'bad_input', { defaultOwnerId: ownerId });
   }
 
   /** Checks that `ownerId` is an active user of the org, with one access token and no refresh. */
   async requireActiveOwner(instanceUrl: string, accessToken: string, orgId: string, ownerId: string): Promise<void> {
     const users = await this.call(() => this.queryUsers(instanceUrl, accessToken, orgId, [ownerId]));
-    if (!isActiveUserAmong(users, ownerId)) throw linkError('owner_not_found', 400, { defaultOwnerId: ownerId });
+    if (!isActiveUserAmong(users, ownerId))
+      throw linkError('owner_not_found', 'bad_input', { defaultOwnerId: ownerId });
   }
 
   /**
@@ -139,7 +141,8 @@ export class LinkingSalesforce {
     } catch (error) {
       throw this.reuseFailure(error, auth.id);
     }
-    if (!isActiveUserAmong(users, ownerId)) throw linkError('owner_not_found', 400, { defaultOwnerId: ownerId });
+    if (!isActiveUserAmong(users, ownerId))
+      throw linkError('owner_not_found', 'bad_input', { defaultOwnerId: ownerId });
   }
 
   /**
@@ -161,7 +164,8 @@ export class LinkingSalesforce {
       );
       return;
     }
-    if (!isActiveUserAmong(users, ownerId)) throw linkError('owner_not_found', 400, { defaultOwnerId: ownerId });
+    if (!isActiveUserAmong(users, ownerId))
+      throw linkError('owner_not_found', 'bad_input', { defaultOwnerId: ownerId });
   }
 
   /** The engine's refreshing session when there is one, else the stored access token alone. */
@@ -195,7 +199,8 @@ export class LinkingSalesforce {
       return await work();
     } catch (error) {
       if (!isBridgeError(error)) throw error;
-      if (error.kind === 'needs_reauth') throw linkError('auth_needs_reauth', 409, { salesforceError: error.code });
+      if (error.kind === 'needs_reauth')
+        throw linkError('auth_needs_reauth', 'conflict', { salesforceError: error.code });
       if (error.kind === 'retryable' || error.kind === 'api_budget') throw salesforceUnavailable(error);
       throw error;
     }
@@ -214,7 +219,7 @@ export class LinkingSalesforce {
   private reuseFailure(error: unknown, authId: string): unknown {
     if (!isBridgeError(error)) return error;
     if (error.kind === 'needs_reauth' || API_ACCESS_ERROR_CODES.has(error.code)) {
-      return linkError('auth_needs_reauth', 409, { authId, salesforceError: error.code });
+      return linkError('auth_needs_reauth', 'conflict', { authId, salesforceError: error.code });
     }
     if (error.kind === 'retryable' || error.kind === 'api_budget') return salesforceUnavailable(error);
     return error;

@@ -4,6 +4,7 @@ import type { Actor, Link, LinkStatus, LinkTarget, SalesforceAuth, SfEnvironment
 import type { SecretBox } from '../crypto/secret-box';
 import { isConstraintViolation, type SqlExecutor } from '../store/database';
 import { sql } from '../store/sql';
+import { linkErrorText } from './messages';
 
 /**
  * Links (inbox → org) and the Salesforce authorisations they sync through: one aggregate,
@@ -24,9 +25,14 @@ export type LinkPatch = Partial<Pick<Link, 'target' | 'defaultOwnerId' | 'inboxN
 
 export type NewSalesforceAuth = Omit<SalesforceAuth, 'id' | 'createdAt' | 'updatedAt' | 'createdBy'>;
 
-export class LinkConflictError extends Error {
+/** The store refused a second link for an inbox (its one-link-per-inbox index). */
+export class LinkConflictError extends BridgeError {
   constructor(readonly inboxId: string) {
-    super(`inbox ${inboxId} already has a link`);
+    super('bad_input', linkErrorText('link_exists').en, {
+      code: 'link_exists',
+      reason: 'conflict',
+      details: { inboxId },
+    });
     this.name = 'LinkConflictError';
   }
 }
@@ -151,7 +157,7 @@ function toLink(row: LinkRow): Link {
 export function authNotFound(authId: string): BridgeError {
   return new BridgeError('bad_input', `no Salesforce authorisation ${authId}`, {
     code: 'auth_not_found',
-    httpStatus: 404,
+    reason: 'not_found',
   });
 }
 
@@ -235,7 +241,7 @@ export function createLinksRepository(db: SqlExecutor, secretBox: SecretBox): Li
             `the authorisation is used by ${users.length} link(s); delete them first`,
             {
               code: 'auth_in_use',
-              httpStatus: 409,
+              reason: 'conflict',
               details: { linkIds: users.map((row) => row.id) },
             },
           );
@@ -356,10 +362,10 @@ export function createLinksRepository(db: SqlExecutor, secretBox: SecretBox): Li
   async function requireLiveLinkIn(tx: SqlExecutor, linkId: string): Promise<Link> {
     const link = await linkIn(tx, linkId);
     if (link === null) {
-      throw new BridgeError('bad_input', `no link ${linkId}`, { code: 'link_not_found', httpStatus: 404 });
+      throw new BridgeError('bad_input', `no link ${linkId}`, { code: 'link_not_found', reason: 'not_found' });
     }
     if (link.status === 'deleted') {
-      throw new BridgeError('bad_input', `link ${linkId} is deleted`, { code: 'link_deleted', httpStatus: 409 });
+      throw new BridgeError('bad_input', `link ${linkId} is deleted`, { code: 'link_deleted', reason: 'conflict' });
     }
     return link;
   }

@@ -30,7 +30,7 @@ const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 function invalidDomain(myDomain: string, why: string): BridgeError {
   return new BridgeError('bad_input', `The My Domain "${myDomain}" is not usable: ${why}.`, {
     code: 'invalid_my_domain',
-    httpStatus: 400,
+    reason: 'bad_input',
     details: [{ path: 'myDomain', message: why }],
   });
 }
@@ -126,7 +126,7 @@ export function resolveLoginUrl(
           'A custom login host needs myDomain (for example "acme" or "acme.my.salesforce.com").',
           {
             code: 'invalid_my_domain',
-            httpStatus: 400,
+            reason: 'bad_input',
             details: [{ path: 'myDomain', message: 'required when environment is custom' }],
           },
         );

@@ -152,7 +152,7 @@ export class OAuthFlows {
       throw new BridgeError(
         'bad_input',
         `The link is ${link.status}; only an active link or one that needs re-authentication can be re-authorised.`,
-        { code: 'link_not_reauthorizable', httpStatus: 409, details: { linkId, status: link.status } },
+        { code: 'link_not_reauthorizable', reason: 'conflict', details: { linkId, status: link.status } },
       );
     }
     const auth = await this.lifecycle.requireAuth(link);
@@ -186,7 +186,7 @@ export class OAuthFlows {
       const peeked = await store.oauthFlows.peek(state, now());
       if (peeked?.sessionHash != null && peeked.sessionHash !== sessionHash) {
         logger.warn({ inboxId: peeked.inboxId, mode: peeked.mode }, 'oauth callback from another session refused');
-        throw linkError('session_mismatch', 400, { inboxId: peeked.inboxId });
+        throw linkError('session_mismatch', 'bad_input', { inboxId: peeked.inboxId });
       }
     }
     const flow = state === '' ? null : await store.oauthFlows.take(state, sessionHash, now());
@@ -195,19 +195,19 @@ export class OAuthFlows {
         { oauthError: input.error, mode: flow?.mode, inboxId: flow?.inboxId },
         'salesforce did not authorise the link',
       );
-      if (input.error === 'access_denied') throw linkError('access_denied', 400);
-      throw linkError('authorization_failed', 400, {
+      if (input.error === 'access_denied') throw linkError('access_denied', 'bad_input');
+      throw linkError('authorization_failed', 'bad_input', {
         salesforceError: input.error,
         salesforceDescription: input.errorDescription ?? null,
       });
     }
-    if (flow === null) throw linkError('invalid_state', 400);
-    if (input.code === undefined || input.code === '') throw linkError('invalid_callback', 400);
+    if (flow === null) throw linkError('invalid_state', 'bad_input');
+    if (input.code === undefined || input.code === '') throw linkError('invalid_callback', 'bad_input');
 
     const tokens = await salesforce.exchangeCode(flow.loginUrl, input.code, flow.codeVerifier, flow.inboxId);
     let identity: Identity;
     try {
-      if (tokens.refreshToken === null) throw linkError('no_refresh_token', 400);
+      if (tokens.refreshToken === null) throw linkError('no_refresh_token', 'bad_input');
       identity = await salesforce.identity(tokens);
       const renewing = flow.mode === 'reauth' ? await this.checkSameOrg(flow, identity) : null;
       await salesforce.verifyApiAccess(tokens, identity, ownerFor(flow, identity, renewing));
@@ -248,9 +248,13 @@ export class OAuthFlows {
   /** A re-authorisation must come from the link's org; any of its users may give it. */
   private async checkSameOrg(flow: OAuthFlow, identity: Identity): Promise<Link> {
     const link = flow.linkId === null ? null : await this.context.store.links.getLink(flow.linkId);
-    if (link === null || link.status === 'deleted') throw linkError('link_not_found', 404, { linkId: flow.linkId });
+    if (link === null || link.status === 'deleted')
+      throw linkError('link_not_found', 'not_found', { linkId: flow.linkId });
     if (!sameSalesforceId(link.orgId, identity.organizationId)) {
-      throw linkError('org_mismatch', 400, { expectedOrgId: link.orgId, signedInOrgId: identity.organizationId });
+      throw linkError('org_mismatch', 'bad_input', {
+        expectedOrgId: link.orgId,
+        signedInOrgId: identity.organizationId,
+      });
     }
     return link;
   }
@@ -262,7 +266,7 @@ export class OAuthFlows {
   private async refuseSecondLink(inboxId: string): Promise<void> {
     const existing = await this.context.store.links.getLinkForInbox(inboxId);
     if (existing !== null) {
-      throw linkError('link_exists', 409, { inboxId, linkId: existing.id, status: existing.status });
+      throw linkError('link_exists', 'conflict', { inboxId, linkId: existing.id, status: existing.status });
     }
   }
 

@@ -35,7 +35,7 @@ export class PendingLinks {
     const { store, salesforce, logger, now } = this.context;
     if ((await store.links.getLinkForInbox(flow.inboxId)) !== null) {
       await salesforce.revokeQuietly(flow.loginUrl, grant.refreshToken);
-      throw linkError('link_exists', 409, { inboxId: flow.inboxId });
+      throw linkError('link_exists', 'conflict', { inboxId: flow.inboxId });
     }
     const at = now();
     const pending = await store.pendingLinks.save({
@@ -77,7 +77,7 @@ export class PendingLinks {
 
   async require(id: string): Promise<PendingLink> {
     const pending = await this.get(id);
-    if (pending === null) throw linkError('pending_link_not_found', 404, { id });
+    if (pending === null) throw linkError('pending_link_not_found', 'not_found', { id });
     return pending;
   }
 
@@ -88,13 +88,13 @@ export class PendingLinks {
     const ownerId = choice.defaultOwnerId ?? pending.userId;
     if (!isUserId(ownerId)) throw invalidOwner(ownerId);
     if ((await store.links.getLinkForInbox(pending.inboxId)) !== null) {
-      throw linkError('link_exists', 409, { inboxId: pending.inboxId });
+      throw linkError('link_exists', 'conflict', { inboxId: pending.inboxId });
     }
     if (!sameSalesforceId(ownerId, pending.userId)) {
       await salesforce.requireActiveOwner(pending.instanceUrl, pending.accessToken, pending.orgId, ownerId);
     }
     const created = await store.transaction(async (tx) => {
-      if (!(await tx.pendingLinks.delete(pending.id))) throw linkError('pending_link_not_found', 404, { id });
+      if (!(await tx.pendingLinks.delete(pending.id))) throw linkError('pending_link_not_found', 'not_found', { id });
       const auth = await tx.links.saveAuth(pendingLinkAuth(pending), pending.createdBy, now());
       return this.lifecycle.createIn(
         tx,
@@ -112,7 +112,7 @@ export class PendingLinks {
   async discard(id: string): Promise<{ revoked: boolean }> {
     const { store, salesforce, logger } = this.context;
     const pending = await store.pendingLinks.get(id);
-    if (pending === null) throw linkError('pending_link_not_found', 404, { id });
+    if (pending === null) throw linkError('pending_link_not_found', 'not_found', { id });
     const revoked = await salesforce.revokeQuietly(pending.loginUrl, pending.refreshToken);
     await store.pendingLinks.delete(id);
     logger.info({ pendingLinkId: id, inboxId: pending.inboxId, revoked }, 'pending link discarded');

@@ -1,5 +1,5 @@
 import express, { type Request } from 'express';
-import { isBridgeError } from '../core/errors';
+import { httpFailureOf } from '../http/errors';
 import type { Logger } from '../logging';
 import { renderLinkFailed, renderLinkReady, renderPendingLinkReady, type SalesforceSaid } from './callback-page';
 import { linkErrorText } from './messages';
@@ -103,16 +103,14 @@ export function createOAuthCallbackRouter({
       }
       res.status(200).send(renderLinkReady(result.link, result.created));
     } catch (error) {
-      const known = isBridgeError(error) && (error.kind === 'bad_input' || error.kind === 'retryable');
-      if (!known) logger.error({ err: error }, 'oauth callback failed');
-      const code = known ? error.code : 'internal_error';
-      const said = known ? salesforceSaid(error.details) : null;
+      const failure = httpFailureOf(error);
+      if (failure.reason === 'internal') logger.error({ err: error }, 'oauth callback failed');
+      const said = failure.reason === 'internal' ? null : salesforceSaid(failure.details);
       if (returnToConsole !== undefined && sessionHash !== null) {
-        res.redirect(303, consoleFailurePath(returnToConsole.basePath, flow, code, said));
+        res.redirect(303, consoleFailurePath(returnToConsole.basePath, flow, failure.code, said));
         return;
       }
-      const status = !known ? 500 : error.kind === 'retryable' ? 503 : error.httpStatus === 409 ? 409 : 400;
-      res.status(status).send(renderLinkFailed(code, linkErrorText(code), said));
+      res.status(failure.status).send(renderLinkFailed(failure.code, linkErrorText(failure.code), said));
     }
   });
 

@@ -80,7 +80,7 @@ export function classifySalesforceError(status: number, body: unknown): BridgeEr
   const remoteMessage = remoteMessageOf(entries, body);
   const options = {
     code,
-    httpStatus: status,
+    remoteStatus: status,
     ...(remoteMessage === undefined ? {} : { remoteMessage }),
     ...(first !== undefined && first.fields.length > 0 ? { details: { fields: first.fields } } : {}),
   };
@@ -121,7 +121,7 @@ export function classifyOAuthError(status: number, body: unknown, now: number = 
   const entry = parseErrorBody(body)[0];
   const code = entry?.errorCode ?? `HTTP_${status}`;
   const remoteMessage = remoteMessageOf(entry === undefined ? [] : [entry], body);
-  const options = { code, httpStatus: status, ...(remoteMessage === undefined ? {} : { remoteMessage }) };
+  const options = { code, remoteStatus: status, ...(remoteMessage === undefined ? {} : { remoteMessage }) };
   if (code === 'rate_limit_exceeded') {
     return new BridgeError('retryable', 'Salesforce limits how often this user may authenticate; trying again later', {
       ...options,
@@ -150,7 +150,7 @@ export function redirectRefused(status: number, what: string): BridgeError {
   return new BridgeError(
     'needs_reauth',
     `Salesforce answered ${what} with a redirect (${status}), which the bridge does not follow; authorise the link again`,
-    { code: 'REDIRECT_REFUSED', httpStatus: status },
+    { code: 'REDIRECT_REFUSED', remoteStatus: status },
   );
 }
 

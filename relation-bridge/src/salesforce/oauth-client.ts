@@ -161,7 +161,7 @@ export class OAuthClient {
         'Salesforce refused the access token at the identity URL; authorise again',
         {
           code: typeof body === 'string' && body.trim() !== '' ? body.trim().slice(0, 100) : `HTTP_${response.status}`,
-          httpStatus: response.status,
+          remoteStatus: response.status,
         },
       );
     }

@@ -48,7 +48,7 @@ export interface Database extends SqlExecutor {
 export type ConstraintKind = 'unique' | 'foreign_key' | 'check' | 'not_null' | 'other';
 
 export function storeUnavailable(cause?: unknown, message = 'the store is unavailable'): BridgeError {
-  return new BridgeError('retryable', message, { code: 'store_unavailable', httpStatus: 503, cause });
+  return new BridgeError('retryable', message, { code: 'store_unavailable', reason: 'unavailable', cause });
 }
 
 export function storeConstraint(kind: ConstraintKind, cause: unknown): BridgeError {

@@ -34,7 +34,7 @@ describe('classifySalesforceError', () => {
     ]);
     expect(error.code).toBe('API_DISABLED_FOR_ORG');
     expect(error.remoteMessage).toBe('The REST API is not enabled for this Organization.');
-    expect(error.httpStatus).toBe(403);
+    expect(error.remoteStatus).toBe(403);
     expect(error.message).toContain('API access');
   });
 

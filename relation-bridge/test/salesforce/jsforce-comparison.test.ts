@@ -334,7 +334,7 @@ describe('jsforce 3.10.16 against the bridge’s client, measured on the local o
     );
     expect(jsforceBusy).toMatchObject({ name: 'SERVICE_DEGRADED' });
     expect((jsforceBusy as { statusCode?: unknown }).statusCode).toBeUndefined();
-    expect(ourBusy).toMatchObject({ kind: 'retryable', httpStatus: 503 });
+    expect(ourBusy).toMatchObject({ kind: 'retryable', remoteStatus: 503 });
     expect((jsforceRevoke as Error).name).toBe('ERROR_HTTP_400');
     expect(ourRevoke).toBeNull();
   });

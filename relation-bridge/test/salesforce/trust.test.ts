@@ -105,7 +105,7 @@ describe('what the bridge trusts from Salesforce', () => {
       const { code: authorizationCode, verifier } = await code();
       redirectTo('/services/oauth2/token');
       const error = await caught(client.exchangeCode(sf.productionLoginUrl, authorizationCode, verifier));
-      expect(error).toMatchObject({ kind: 'needs_reauth', code: 'REDIRECT_REFUSED', httpStatus: 307 });
+      expect(error).toMatchObject({ kind: 'needs_reauth', code: 'REDIRECT_REFUSED', remoteStatus: 307 });
       expect(elsewhere.seen).toHaveLength(0);
       redirectTo('/services/oauth2/token');
       expect(await caught(client.refresh(sf.productionLoginUrl, 'refresh'))).toMatchObject({
@@ -149,7 +149,7 @@ describe('what the bridge trusts from Salesforce', () => {
         expect(await caught(rest.query('SELECT Id FROM Contact'))).toMatchObject({
           kind: 'needs_reauth',
           code: 'REDIRECT_REFUSED',
-          httpStatus: status,
+          remoteStatus: status,
         });
       }
       expect(elsewhere.seen).toHaveLength(0);

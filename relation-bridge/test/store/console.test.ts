@@ -18,7 +18,7 @@ describeEachStore('Store: accounts, sessions, throttling, inboxes, audit, secret
 
   it('refuses a second account with the same email, and keeps at least one owner', async () => {
     const owner = await newUser('owner@example.co.jp', true);
-    await expect(newUser('owner@example.co.jp')).rejects.toMatchObject({ code: 'email_taken', httpStatus: 409 });
+    await expect(newUser('owner@example.co.jp')).rejects.toMatchObject({ code: 'email_taken', reason: 'conflict' });
     await expect(store().accounts.updateUser(owner.id, { isOwner: false }, T0 + 1)).rejects.toMatchObject({
       code: 'last_owner',
     });
