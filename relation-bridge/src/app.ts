@@ -100,6 +100,7 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
       batchSize: config.SYNC_BATCH_SIZE,
       leaseMs: config.SYNC_LEASE_MS,
       requestTimeoutMs: config.SF_REQUEST_TIMEOUT_MS,
+      uncertainWaitMs: config.SYNC_UNCERTAIN_WAIT_MS,
       maxAttempts: config.SYNC_MAX_ATTEMPTS,
       backoffBaseMs: config.SYNC_BACKOFF_BASE_MS,
       backoffMaxMs: config.SYNC_BACKOFF_MAX_MS,

@@ -272,6 +272,11 @@ const schema = z.object({
     description:
       'Lease on claimed actions, renewed while their batch runs; a dead instance’s actions are taken over after it.',
   }),
+  SYNC_UNCERTAIN_WAIT_MS: setting(int(10 * 60_000, 0), {
+    group: 'sync',
+    description:
+      'After a send whose answer never came (a timeout, a crash), how long to wait before looking the actions up in Salesforce and sending what is not there: Salesforce may still be working on that request until its own 10-minute limit.',
+  }),
   SYNC_MAX_ATTEMPTS: setting(int(12, 1), {
     group: 'sync',
     description: 'Retryable failures before an action is marked failed (it can still be retried by hand).',

@@ -324,13 +324,16 @@ export class SalesforceRestClient implements SalesforceApi {
    * form too). Resolves with the parsed body of a 2xx answer; throws a BridgeError.
    */
   private async request(method: string, path: string, payload?: unknown): Promise<unknown> {
-    let refreshed = false;
+    // A refused session gets at most two renewals: the first may hand back a token another
+    // instance renewed meanwhile, and only a token renewed by this very request that
+    // Salesforce still refuses means the authorisation itself is gone.
+    let renewals = 0;
     for (;;) {
       await this.hooks.beforeApiCall();
       let token = await this.hooks.getAccessToken();
       if (token === null) {
-        token = await this.hooks.refreshAccessToken();
-        refreshed = true;
+        token = await this.hooks.refreshAccessToken(null);
+        renewals += 1;
       }
       const what = `${method} ${path.split('?')[0] ?? path}`;
       let response: HttpResponse;
@@ -353,9 +356,9 @@ export class SalesforceRestClient implements SalesforceApi {
       if (REDIRECT_STATUSES.has(response.status)) throw redirectRefused(response.status, what);
       const body = parseJson(response.text);
       if (response.status >= 200 && response.status < 300) return body;
-      if (response.status === 401 && !refreshed) {
-        await this.hooks.refreshAccessToken();
-        refreshed = true;
+      if (response.status === 401 && renewals < 2) {
+        await this.hooks.refreshAccessToken(token);
+        renewals += 1;
         continue;
       }
       throw classifySalesforceError(response.status, body);

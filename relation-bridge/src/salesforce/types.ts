@@ -73,10 +73,11 @@ export interface SessionHooks {
   /** Current access token (null → refresh first). */
   getAccessToken(): Promise<string | null>;
   /**
-   * Obtain a new access token with the refresh token and persist it.
+   * Obtain a new access token with the refresh token and persist it (or the token another
+   * instance just obtained). `refused` is the token Salesforce refused.
    * Throws BridgeError kind needs_reauth on invalid_grant.
    */
-  refreshAccessToken(): Promise<string>;
+  refreshAccessToken(refused?: string | null): Promise<string>;
   /** Called before each counted API request; throws BridgeError kind api_budget to refuse it. */
   beforeApiCall(): Promise<void>;
   /** Called after each API request that reached Salesforce (counted by Salesforce). */

@@ -27,6 +27,11 @@ export interface PipelineSettings {
   leaseMs: number;
   /** Salesforce's answer to a send is awaited at most this long (SF_REQUEST_TIMEOUT_MS). */
   requestTimeoutMs: number;
+  /**
+   * After a send whose outcome is unknown, how long Salesforce may still be processing it
+   * (SYNC_UNCERTAIN_WAIT_MS): the actions are looked up, and sent again if absent, only after.
+   */
+  uncertainWaitMs: number;
   maxAttempts: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -282,7 +287,9 @@ export class OrgPipeline {
 
       // A send of another worker (a crashed instance) may still be answered for as long as its
       // request could last: look those actions up only once it cannot be in flight any more.
-      const inFlightUntil = (a: StoredAction) => (a.writeAttemptedAt ?? 0) + this.deps.settings.requestTimeoutMs;
+      const { requestTimeoutMs, uncertainWaitMs } = this.deps.settings;
+      const inFlightUntil = (a: StoredAction) =>
+        (a.writeAttemptedAt ?? 0) + Math.max(requestTimeoutMs, uncertainWaitMs);
       const maybeInFlight = actions.filter((a) => a.writeAttemptedAt !== null && inFlightUntil(a) > this.deps.now());
       for (const action of maybeInFlight) decided.set(action.actionId, this.postpone(action, inFlightUntil(action)));
       let toSend = actions.filter((a) => !decided.has(a.actionId));

@@ -45,6 +45,8 @@ const HEALTH_RESERVE_SHARE = 0.02;
 export class SalesforceSessions {
   private readonly accessTokens = new Map<string, string | null>();
   private readonly refreshing = new Map<string, Promise<string>>();
+  /** Per authorisation, a token taken over from another instance's refresh rather than renewed here. */
+  private readonly takenOver = new Map<string, string>();
 
   constructor(
     private readonly deps: {
@@ -70,7 +72,7 @@ export class SalesforceSessions {
       timeoutMs: settings.timeoutMs,
       hooks: {
         getAccessToken: async () => this.accessTokens.get(auth.id) ?? null,
-        refreshAccessToken: () => this.refresh(auth.id),
+        refreshAccessToken: (refused) => this.refresh(auth.id, refused),
         beforeApiCall: () => this.checkBudget(auth.orgId, lane),
         afterApiCall: (limit) => this.recordCall(auth.orgId, limit),
       },
@@ -82,11 +84,13 @@ export class SalesforceSessions {
     this.accessTokens.delete(authId);
   }
 
-  private refresh(authId: string): Promise<string> {
+  private refresh(authId: string, refusedToken?: string | null): Promise<string> {
     const running = this.refreshing.get(authId);
     if (running !== undefined) return running;
-    const refused = this.accessTokens.get(authId) ?? null;
-    const attempt = this.refreshOnce(authId, refused).finally(() => this.refreshing.delete(authId));
+    const refused = refusedToken ?? this.accessTokens.get(authId) ?? null;
+    // A token taken over from another instance that Salesforce refuses as well: renew for real.
+    const renew = refused !== null && this.takenOver.get(authId) === refused;
+    const attempt = this.refreshOnce(authId, refused, renew).finally(() => this.refreshing.delete(authId));
     this.refreshing.set(authId, attempt);
     return attempt;
   }
@@ -96,7 +100,7 @@ export class SalesforceSessions {
    * concurrent refreshes would cost the link its authorisation. The instance holding the
    * refresh lease refreshes; the others wait for it and take the token it stored.
    */
-  private async refreshOnce(authId: string, refused: string | null): Promise<string> {
+  private async refreshOnce(authId: string, refused: string | null, renew: boolean): Promise<string> {
     const { store, oauth, logger, now, instanceId } = this.deps;
     const lease = `refresh:${authId}`;
     const sleep = this.deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -108,11 +112,13 @@ export class SalesforceSessions {
         });
       }
       const freshlyStored = (stored: typeof auth) =>
-        stored.accessToken !== null && stored.accessToken !== refused && now() - stored.issuedAt < FRESH_TOKEN_MS;
+        !renew &&
+        stored.accessToken !== null &&
+        stored.accessToken !== refused &&
+        now() - stored.issuedAt < FRESH_TOKEN_MS;
       if (freshlyStored(auth)) {
         // Refreshed meanwhile (by another instance, or a re-authorisation): use that token.
-        this.accessTokens.set(authId, auth.accessToken);
-        return auth.accessToken as string;
+        return this.takeOver(authId, auth.accessToken as string);
       }
       if (!(await store.orgs.acquireLease(lease, instanceId, REFRESH_LEASE_MS, now()))) {
         await sleep(REFRESH_WAIT_STEP_MS);
@@ -120,10 +126,7 @@ export class SalesforceSessions {
       }
       try {
         const current = await store.links.getAuth(authId);
-        if (current !== null && freshlyStored(current)) {
-          this.accessTokens.set(authId, current.accessToken as string);
-          return current.accessToken as string;
-        }
+        if (current !== null && freshlyStored(current)) return this.takeOver(authId, current.accessToken as string);
         const tokens = await oauth.refresh(auth.loginUrl, (current ?? auth).refreshToken);
         await store.links.updateAuthTokens(
           authId,
@@ -135,6 +138,7 @@ export class SalesforceSessions {
           now(),
         );
         this.accessTokens.set(authId, tokens.accessToken);
+        this.takenOver.delete(authId);
         logger.info(
           { authId, orgId: auth.orgId, rotated: tokens.refreshToken !== null },
           'salesforce access token refreshed',
@@ -144,6 +148,12 @@ export class SalesforceSessions {
         await store.orgs.releaseLease(lease, instanceId);
       }
     }
+  }
+
+  private takeOver(authId: string, token: string): string {
+    this.accessTokens.set(authId, token);
+    this.takenOver.set(authId, token);
+    return token;
   }
 
   private async checkBudget(orgId: string, lane: ApiLane): Promise<void> {

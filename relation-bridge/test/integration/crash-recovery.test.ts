@@ -48,6 +48,7 @@ describe('crash recovery', () => {
       SYNC_LEASE_MS: '1500',
       // A send of the killed bridge can be answered for this long: the restarted one looks it up after.
       SF_REQUEST_TIMEOUT_MS: '1500',
+      SYNC_UNCERTAIN_WAIT_MS: '0',
       SYNC_LINGER_MS: '200',
       SYNC_POLL_MS: '100',
       LOG_LEVEL: 'warn',

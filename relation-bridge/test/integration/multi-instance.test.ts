@@ -44,6 +44,7 @@ describeOnPostgres('several bridges on one PostgreSQL', () => {
       SF_LOGIN_URL_PRODUCTION: local.productionLoginUrl,
       SF_LOGIN_URL_SANDBOX: local.sandboxLoginUrl,
       SF_REQUEST_TIMEOUT_MS: '2000',
+      SYNC_UNCERTAIN_WAIT_MS: '0',
       SYNC_LEASE_MS: String(LEASE_MS),
       SYNC_LINGER_MS: '20',
       LOG_LEVEL: 'silent',

@@ -136,7 +136,8 @@ describe('when Salesforce or the network fails', () => {
   });
 
   it('does not write twice when Salesforce committed a batch but its answer never arrived', async () => {
-    h = await startBridgeHarness({ env: { SF_REQUEST_TIMEOUT_MS: '1500' } });
+    // The uncertain actions are looked up (and found) only once Salesforce can no longer be working on that send.
+    h = await startBridgeHarness({ env: { SF_REQUEST_TIMEOUT_MS: '1500', SYNC_UNCERTAIN_WAIT_MS: '3000' } });
     await h.linkInbox();
     const hold = h.local.faults.holdAfterCommit({ path: '/composite' });
     let held = false;

@@ -96,6 +96,7 @@ describeRealOrg('the bridge against a real Salesforce org', () => {
       WEBHOOK_SECRETS: TEST_SECRET,
       SF_NAMESPACE: namespace,
       SF_API_VERSION: apiVersion,
+      SYNC_UNCERTAIN_WAIT_MS: '0',
       SF_HEALTH_INTERVAL_MS: '100',
       SYNC_BACKOFF_BASE_MS: '200',
       SYNC_BACKOFF_MAX_MS: '2000',
