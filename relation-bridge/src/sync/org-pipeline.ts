@@ -17,6 +17,7 @@ import { OwnerResolver } from './owners';
 import { applyPolicy, type EffectiveLink, type PolicyCache } from './policies';
 import type { PolicyHolds } from './policy-holds';
 import type { SalesforceSessions } from './sessions';
+import type { SyncEvents } from './sync-events';
 
 export interface PipelineSettings {
   batchSize: number;
@@ -55,6 +56,7 @@ export interface PipelineDeps {
   policies: PolicyCache;
   policyHolds: PolicyHolds;
   health: HealthReporter;
+  events: SyncEvents;
 }
 
 export interface BatchReport {
@@ -77,6 +79,24 @@ interface GroupResult {
   reauth: { authId: string; reason: string } | null;
 }
 
+/**
+ * Whole-request failures that say Salesforce (or the way to it) is down, not that anything
+ * in the batch is wrong: the org pauses, growing from a second to five minutes while the
+ * outage lasts, and the actions wait without spending their attempts, so that a long outage
+ * ends with every action synced rather than given up.
+ */
+const OUTAGE_CODES = new Set(['TIMEOUT', 'NETWORK_ERROR', 'PROXY_ERROR', 'SERVER_UNAVAILABLE']);
+const OUTAGE_STATUSES = new Set([502, 503, 504]);
+const OUTAGE_PAUSE_FIRST_MS = 1_000;
+const OUTAGE_PAUSE_MAX_MS = 5 * 60_000;
+
+function isOutage(failure: BridgeError): boolean {
+  return (
+    failure.kind === 'retryable' &&
+    (OUTAGE_CODES.has(failure.code) || (failure.remoteStatus !== undefined && OUTAGE_STATUSES.has(failure.remoteStatus)))
+  );
+}
+
 /** Record-level errors that a later attempt can get past. */
 const RETRYABLE_RECORD_ERRORS = new Set(['UNABLE_TO_LOCK_ROW', 'REQUEST_RUNNING_TOO_LONG', 'SERVER_UNAVAILABLE']);
 
@@ -89,6 +109,9 @@ export class OrgPipeline {
   private readonly matcher: CustomerMatcher;
   private readonly owners: OwnerResolver;
   private readonly fields: EventFieldNames;
+  /** Consecutive batches that met an outage: the next outage pause doubles with each. */
+  private outages = 0;
+  private outageInBatch = false;
 
   constructor(
     readonly orgId: string,
@@ -141,6 +164,7 @@ export class OrgPipeline {
     });
     report.claimed = claimed.length;
     if (claimed.length === 0) return report;
+    this.deps.events.leasesReclaimed(claimed.filter((action) => action.writeAttemptedAt !== null).length);
     const heartbeat = this.heartbeat(claimed.map((action) => action.actionId));
     let done: BatchReport;
     try {
@@ -222,21 +246,27 @@ export class OrgPipeline {
       if (result.reauth !== null) reauths.push(result.reauth);
     }
     report.paused = pause !== null;
+    if (!this.outageInBatch) this.outages = 0;
+    this.outageInBatch = false;
     const synced = outcomes.some((outcome) => outcome.state === 'synced');
 
     // What the batch learnt is one unit of work: outcomes, links that need re-authentication
     // with their other actions held, the org's pause, and its last sync.
-    await store.transaction(async (tx) => {
+    const needReauth = await store.transaction(async (tx) => {
       const at = now();
+      let links = 0;
       await tx.actions.complete(outcomes, workerId, at);
       for (const reauth of reauths) {
         for (const linkId of await tx.links.setLinkStatusByAuth(reauth.authId, 'needs_reauth', reauth.reason, at)) {
           await tx.actions.holdLink(linkId, 'needs_reauth', at);
+          links += 1;
         }
       }
       if (pause !== null) await tx.orgs.setPause(this.orgId, pause.until, pause.reason);
       if (synced) await tx.orgs.recordSync(this.orgId, at);
+      return links;
     });
+    if (needReauth > 0) this.deps.events.reauthNeeded(needReauth);
     this.reportHealth(claimed, outcomes);
     for (const outcome of outcomes) {
       if (outcome.state === 'synced') report.synced += 1;
@@ -552,6 +582,26 @@ export class OrgPipeline {
     const log = { orgId: this.orgId, authId, actions: actions.length, kind: failure.kind, code: failure.code };
     switch (failure.kind) {
       case 'retryable':
+        if (isOutage(failure)) {
+          this.outageInBatch = true;
+          const pauseMs = Math.min(OUTAGE_PAUSE_MAX_MS, OUTAGE_PAUSE_FIRST_MS * 2 ** this.outages);
+          this.outages += 1;
+          const until = now() + pauseMs;
+          logger.warn(
+            { ...log, pausedUntil: new Date(until).toISOString() },
+            `Salesforce is unreachable; the org pauses ${pauseMs} ms: ${failure.message}`,
+          );
+          return {
+            outcomes: actions.map((a) => ({
+              ...this.postpone(a, until),
+              keepWriteAttempted: true,
+              errorCode: failure.code,
+              errorMessage: message,
+            })),
+            pause: { until, reason: `${failure.code}: ${failure.message}` },
+            reauth: null,
+          };
+        }
         if (isBridgeError(error)) logger.warn(log, `sync batch will be retried: ${failure.message}`);
         else logger.error({ ...log, err: error }, 'unexpected error while syncing; will retry');
         return {
