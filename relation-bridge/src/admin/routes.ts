@@ -4,7 +4,12 @@ import { actorOf, forbidden, isOwner, requireInboxRole, requireOwner, roleOn } f
 import { authenticate, principalOf, type SessionCookieSettings } from '../auth/http';
 import { registerSessionRoutes, registerSignIn, registerUserRoutes } from '../auth/routes';
 import { BridgeError } from '../core/errors';
-import { BODY_DEADLINES_MS, privateJsonResponses, withBodyDeadline } from '../core/http-hardening';
+import {
+  BODY_DEADLINES_MS,
+  privateJsonResponses,
+  refuseUnstorableText,
+  withBodyDeadline,
+} from '../core/http-hardening';
 import { errorHandler, notFound as noRoute } from '../http/errors';
 import type { Links } from '../links';
 import type { Logger } from '../logging';
@@ -78,6 +83,7 @@ export function createAdminRouter({
   if (accounts !== undefined) registerSignIn(router, { accounts, cookies, bodyDeadlineMs });
   router.use(authenticate({ adminToken, cookies, ...(accounts === undefined ? {} : { accounts }) }));
   router.use(withBodyDeadline(express.json({ limit: '64kb' }), bodyDeadlineMs));
+  router.use(refuseUnstorableText);
   if (accounts !== undefined) {
     registerSessionRoutes(router, { accounts, cookies });
     registerUserRoutes(router, { accounts, inboxes: store.inboxes });

@@ -2,7 +2,7 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import { parseOrThrow } from '../admin/schemas';
 import { BridgeError } from '../core/errors';
-import { withBodyDeadline } from '../core/http-hardening';
+import { refuseUnstorableText, withBodyDeadline } from '../core/http-hardening';
 import type { InboxesRepository, InboxMembership } from '../admin/inboxes-repository';
 import type { ConsoleUser } from './accounts-repository';
 import { type ConsoleAccounts, csrfTokenFor } from './accounts';
@@ -64,7 +64,8 @@ export function registerSignIn(
   router: Router,
   { accounts, cookies, bodyDeadlineMs }: SessionRouteOptions & { bodyDeadlineMs: number },
 ): void {
-  router.post('/session', withBodyDeadline(express.json({ limit: '8kb' }), bodyDeadlineMs), async (req, res) => {
+  const readBody = withBodyDeadline(express.json({ limit: '8kb' }), bodyDeadlineMs);
+  router.post('/session', readBody, refuseUnstorableText, async (req, res) => {
     const body = parseOrThrow(signInBody, req.body, 'body');
     let signedIn;
     try {

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
+import { type BridgeError, refused } from './errors';
 
 /**
  * Limits every HTTP surface of the bridge shares: how long a client may take to send a
@@ -77,4 +78,44 @@ export function withBodyDeadline(parser: RequestHandler, deadlineMs: number): Re
       else next(read.outcome === 'failed' ? read.error : undefined);
     });
   };
+}
+
+/** Text that cannot be stored and read back as sent: a lone surrogate (no UTF-8 form) or U+0000. */
+export function isUnstorableText(text: string): boolean {
+  return !text.isWellFormed() || text.includes('\u0000');
+}
+
+/**
+ * Refuses a JSON body holding text that cannot be stored as sent, in any key or value, with
+ * a 400 naming where (`body.name`, `body.actionIds.3`), as the schemas' own 400s do. Such
+ * text would be stored as U+FFFD and never match itself again. Walks the body without
+ * recursion, so that deep nesting costs no stack.
+ */
+export const refuseUnstorableText: RequestHandler = (req, _res, next) => {
+  const pending: Array<[unknown, string]> = [[req.body, 'body']];
+  while (pending.length > 0) {
+    const [value, path] = pending.pop() as [unknown, string];
+    if (typeof value === 'string') {
+      if (isUnstorableText(value)) {
+        next(unstorable(path));
+        return;
+      }
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (isUnstorableText(key)) {
+          next(unstorable(path));
+          return;
+        }
+        pending.push([item, `${path}.${key}`]);
+      }
+    }
+  }
+  next();
+};
+
+function unstorable(path: string): BridgeError {
+  const message = 'must be well-formed Unicode text without U+0000';
+  return refused('bad_input', 'invalid_request', `The request body is not valid: ${path}: ${message}`, [
+    { path, message },
+  ]);
 }

@@ -72,9 +72,26 @@ function parserFailure(error: unknown): HttpFailure | null {
   return null;
 }
 
+/**
+ * What express's router and body parsers throw for a request they cannot read (a path whose
+ * %-escapes do not decode, a compressed body that does not inflate): the caller's 4xx, never
+ * a 500.
+ */
+function unreadableRequest(error: unknown): HttpFailure | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const { status, expose } = error as { status?: unknown; expose?: unknown };
+  if (error instanceof URIError && status === 400) {
+    return httpFailure('bad_input', 'invalid_path', 'The request path is not valid: a %-escape does not decode.');
+  }
+  if (expose === true && typeof status === 'number' && status >= 400 && status < 500) {
+    return httpFailure('bad_input', 'invalid_request', 'The request could not be read.');
+  }
+  return null;
+}
+
 /** How a failure answers an HTTP caller. */
 export function httpFailureOf(error: unknown): HttpFailure {
-  const parsing = parserFailure(error);
+  const parsing = parserFailure(error) ?? unreadableRequest(error);
   if (parsing !== null) return parsing;
   if (!isBridgeError(error)) return INTERNAL;
   const reason = error.reason ?? REASON_OF_KIND[error.kind];
