@@ -9,6 +9,7 @@ import { OrgPipeline, type BatchReport, type PipelineSettings, type PipelineStor
 import { PolicyCache } from './policies';
 import { PolicyHolds } from './policy-holds';
 import type { SalesforceSessions } from './sessions';
+import { NO_SYNC_EVENTS, type SyncEvents } from './sync-events';
 
 export interface EngineSettings extends PipelineSettings {
   syncedKinds: readonly string[];
@@ -56,6 +57,8 @@ export class SyncEngine {
       now?: () => number;
       random?: () => number;
       workerId?: string;
+      /** Told of refreshes, reclaimed leases and re-authentication incidents (the metrics). */
+      events?: SyncEvents;
     },
   ) {
     const { settings } = deps;
@@ -195,6 +198,7 @@ export class SyncEngine {
         policies: this.policies,
         policyHolds: this.policyHolds,
         health: this.health,
+        events: this.deps.events ?? NO_SYNC_EVENTS,
       });
       this.pipelines.set(orgId, pipeline);
     }

@@ -7,6 +7,7 @@ import type { LinksRepository } from '../links/links-repository';
 import type { LimitInfo, SalesforceApi } from '../salesforce/types';
 import type { Store } from '../store/store';
 import type { OrgRepository } from './org-repository';
+import type { SyncEvents } from './sync-events';
 
 export interface SessionSettings {
   apiVersion: string;
@@ -59,6 +60,8 @@ export class SalesforceSessions {
       instanceId: string;
       /** Waits between looks at another instance's refresh (tests make it instant). */
       sleep?: (ms: number) => Promise<void>;
+      /** Told of every refresh and refusal (the metrics). */
+      events?: SyncEvents;
     },
   ) {}
 
@@ -127,7 +130,11 @@ export class SalesforceSessions {
       try {
         const current = await store.links.getAuth(authId);
         if (current !== null && freshlyStored(current)) return this.takeOver(authId, current.accessToken as string);
-        const tokens = await oauth.refresh(auth.loginUrl, (current ?? auth).refreshToken);
+        const tokens = await oauth.refresh(auth.loginUrl, (current ?? auth).refreshToken).catch((error: unknown) => {
+          this.deps.events?.tokenRefreshed('failed');
+          throw error;
+        });
+        this.deps.events?.tokenRefreshed('refreshed');
         await store.links.updateAuthTokens(
           authId,
           {
