@@ -9,12 +9,16 @@ import { ConsoleHousekeeping } from './console/housekeeping';
 import { CONSOLE_PATH, createConsoleRouter } from './console/server';
 import { BODY_DEADLINES_MS } from './core/http-hardening';
 import { loadOrCreateKey, SecretBox } from './crypto/secret-box';
+import { accessLog } from './http/access-log';
+import { errorHandler, notFound } from './http/errors';
 import { GroupCommit } from './intake/group-commit';
-import { createIntakeRouter } from './intake/routes';
+import { createIntakeRouter, WEBHOOK_PATH } from './intake/routes';
 import { WebhookSecrets } from './intake/webhook-secrets';
 import { createLinks, type Links } from './links';
 import { createOAuthCallbackRouter } from './links/routes';
 import type { Logger } from './logging';
+import { BridgeMetrics } from './metrics/bridge-metrics';
+import { countWebhookAnswers, createMetricsApp, createMetricsRouter } from './metrics/routes';
 import { type BridgeStore, openBridgeStore } from './repositories';
 import { SalesforceHttp } from './salesforce/http';
 import { OAuthClient } from './salesforce/oauth-client';
@@ -32,6 +36,10 @@ export interface Bridge {
   housekeeping: ConsoleHousekeeping;
   /** This instance's name in leases and logs. */
   instanceId: string;
+  /** The Prometheus metrics, served at /metrics (and by metricsApp). */
+  metrics: BridgeMetrics;
+  /** Serves only GET /metrics, without a token: what BRIDGE_METRICS_PORT listens with. */
+  metricsApp: express.Express;
   /** Starts the sync engine and the housekeeping; the server calls it once it listens. */
   start(): void;
   /** Stops the engine (committing the batch in flight), commits queued webhooks, and closes the store. */
@@ -63,6 +71,8 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
       logger,
     }));
 
+  const metrics = new BridgeMetrics({ store, budgetShare: config.SYNC_API_BUDGET_SHARE, logger, now });
+
   // One transport for every Salesforce call: no redirects followed, through HTTPS_PROXY unless NO_PROXY says not.
   const http = new SalesforceHttp({ proxy: salesforceProxy(config) });
   const oauth = new OAuthClient({
@@ -80,6 +90,7 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
     logger,
     now,
     instanceId,
+    events: metrics,
     settings: {
       apiVersion: config.SF_API_VERSION,
       timeoutMs: config.SF_REQUEST_TIMEOUT_MS,
@@ -93,6 +104,7 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
     logger,
     now,
     workerId: instanceId,
+    events: metrics,
     settings: {
       syncedKinds: config.SYNC_KINDS,
       pollMs: config.SYNC_POLL_MS,
@@ -160,6 +172,7 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.BRIDGE_TRUST_PROXY);
+  app.use(accessLog(logger));
   // Readiness for load balancers and orchestrators: ready only while the store answers.
   app.get('/healthz', async (_req, res) => {
     try {
@@ -170,6 +183,7 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
       res.status(503).json({ status: 'unavailable' });
     }
   });
+  app.use(WEBHOOK_PATH, countWebhookAnswers(metrics));
   app.use(
     createIntakeRouter({
       ingest: (action) => intake.ingest(action),
@@ -211,7 +225,10 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
       bodyDeadlineMs: (options.bodyDeadlinesMs ?? BODY_DEADLINES_MS).api,
     }),
   );
+  app.use(createMetricsRouter({ metrics, adminToken: config.BRIDGE_ADMIN_TOKEN }));
   app.use(createConsoleRouter());
+  app.use(notFound());
+  app.use(errorHandler(logger, 'negotiate'));
 
   let started = false;
   return {
@@ -222,6 +239,8 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
     intake,
     housekeeping,
     instanceId,
+    metrics,
+    metricsApp: createMetricsApp(metrics, logger),
     start() {
       if (started) return;
       started = true;

@@ -1,7 +1,8 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBridge } from './app';
 import { applyServerTimeouts } from './core/http-hardening';
-import { ConfigError, loadConfig, loadEnvFile, publicUrl } from './config';
+import { type Config, ConfigError, loadConfig, loadEnvFile, publicUrl } from './config';
 import { createLogger, type Logger } from './logging';
 
 /**
@@ -37,10 +38,11 @@ async function main(): Promise<void> {
     server.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
+  const metricsServer = await listenForMetrics(bridge.metricsApp, config, logger);
   // Webhooks are answered from here on, whatever the sync has to catch up with.
   bridge.start();
   logger.info({ port, publicUrl: publicUrl(config), instanceId: bridge.instanceId }, 'relation-bridge listening');
-  process.send?.({ type: 'listening', port });
+  process.send?.({ type: 'listening', port, metricsPort: metricsServer === null ? null : portOf(metricsServer) });
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -54,6 +56,8 @@ async function main(): Promise<void> {
     deadline.unref();
     server.close();
     server.closeIdleConnections();
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     bridge
       .close()
       .then(() => process.exit(0))
@@ -64,6 +68,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function portOf(server: Server): number {
+  return (server.address() as AddressInfo).port;
+}
+
+/** BRIDGE_METRICS_PORT: /metrics without a token, on its own interface and port. */
+async function listenForMetrics(app: RequestListener, config: Config, logger: Logger): Promise<Server | null> {
+  if (config.BRIDGE_METRICS_PORT === undefined) return null;
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.BRIDGE_METRICS_PORT, config.BRIDGE_METRICS_HOST, resolve);
+  });
+  logger.info({ host: config.BRIDGE_METRICS_HOST, port: portOf(server) }, 'metrics listening');
+  return server;
 }
 
 /**

@@ -107,10 +107,12 @@ export function httpFailureOf(error: unknown): HttpFailure {
 
 /** Logs what the caller is not told: every 5xx, with the error. */
 function logFailure(logger: Logger, failure: HttpFailure, error: unknown, req: Request): void {
+  // The access log's child logger, when there is one, adds the request id.
+  const log = (req as Request & { log?: Logger }).log ?? logger;
   if (failure.reason === 'internal') {
-    logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    log.error({ err: error, method: req.method, path: req.path }, 'request failed');
   } else if (failure.reason === 'unavailable') {
-    logger.warn({ err: error, method: req.method, path: req.path }, 'request could not be served now');
+    log.warn({ err: error, method: req.method, path: req.path }, 'request could not be served now');
   }
 }
 

@@ -144,6 +144,10 @@ export interface ActionsRepository {
   /** Newest `updatedAt` first; `since`/`until` bound `updatedAt` (until exclusive). */
   list(filter: ActionFilter): Promise<StoredAction[]>;
   countByState(filter: Pick<ActionFilter, 'inboxId' | 'linkId' | 'since'>): Promise<ActionCounts>;
+  /** Every action the store holds, counted by state and reason (for metrics). */
+  countByStateAndReason(): Promise<Array<{ state: ActionState; reason: ActionReason | null; count: number }>>;
+  /** When the oldest action still waiting (received, or pending and due at `now`) arrived; null when none waits. */
+  oldestWaitingSince(now: number): Promise<number | null>;
   /** Removes up to `limit` actions in these states last changed before `cutoff`; returns how many. */
   purge(states: readonly ActionState[], cutoff: number, limit: number): Promise<number>;
 }
@@ -566,6 +570,19 @@ export function createActionsRepository(db: SqlExecutor): ActionsRepository {
       const counts = Object.fromEntries(ACTION_STATES.map((state) => [state, 0])) as ActionCounts;
       for (const row of rows) counts[row.state] = row.count;
       return counts;
+    },
+
+    countByStateAndReason() {
+      return db.all<{ state: ActionState; reason: ActionReason | null; count: number }>(
+        sql`SELECT state, reason, COUNT(*) AS count FROM actions GROUP BY state, reason`,
+      );
+    },
+
+    async oldestWaitingSince(now) {
+      const row = await db.one<{ oldest: number | null }>(sql`
+        SELECT MIN(received_at) AS oldest FROM actions
+         WHERE state = 'received' OR (state = 'pending' AND next_attempt_at <= ${now})`);
+      return row?.oldest ?? null;
     },
 
     purge(states, cutoff, limit) {
