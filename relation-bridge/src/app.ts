@@ -29,6 +29,8 @@ export interface Bridge {
   app: express.Express;
   store: BridgeStore;
   engine: SyncEngine;
+  /** The Salesforce sessions of the sync (and of linking), one per authorisation. */
+  sessions: SalesforceSessions;
   links: Links;
   /** Commits webhooks in groups before they are answered. */
   intake: GroupCommit;
@@ -235,6 +237,7 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
     app,
     store,
     engine,
+    sessions,
     links,
     intake,
     housekeeping,

@@ -30,14 +30,17 @@ describe('admin API authentication', () => {
     expect((await api(harness, 'GET', '/links')).status).toBe(200);
   });
 
-  it('answers 503 admin_api_disabled when no admin token is configured, whatever is sent', async () => {
+  it('answers a bearer token with 503 admin_api_disabled when no admin token is configured, and asks anyone else to sign in', async () => {
     harness = await startLinkHarness({ adminToken: null });
-    for (const token of [null, ADMIN_TOKEN, '']) {
+    for (const token of [ADMIN_TOKEN, 'any-other-token-0123456789']) {
       const answer = await api(harness, 'GET', '/links', undefined, token);
       expect(answer.status).toBe(503);
       expect(answer.body.error).toBe('admin_api_disabled');
       expect(answer.body.message).toMatch(/BRIDGE_ADMIN_TOKEN/);
     }
+    const anonymous = await api(harness, 'GET', '/links', undefined, null);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.message).toMatch(/^Sign in to the console/);
   });
 });
 

@@ -1,23 +1,23 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import express from 'express';
 import { completeAuthorization, type LocalOrg, type LocalSalesforce, startLocalSalesforce } from '../../local-org';
-import { createAdminRouter } from '../../src/admin/routes';
+import { createBridge } from '../../src/app';
+import { loadConfig } from '../../src/config';
 import { applyServerTimeouts } from '../../src/core/http-hardening';
 import type { NewAction } from '../../src/core/types';
-import { createLinks, type Links } from '../../src/links';
-import { createOAuthCallbackRouter } from '../../src/links/routes';
+import type { Links } from '../../src/links';
 import { createLogger } from '../../src/logging';
 import type { BridgeStore } from '../../src/repositories';
 import { OAuthClient } from '../../src/salesforce/oauth-client';
 import { openTempSqliteStore } from '../store/databases';
 
 /**
- * A bridge made of the real links service, admin API and OAuth callback over a real
- * SQLite store, listening on port 0, next to a local Salesforce-compatible org.
+ * The bridge as createBridge makes it (the links service, admin API and OAuth callback
+ * among the rest; the sync engine not started) over a real SQLite store, listening on port 0,
+ * next to a local Salesforce-compatible org.
  */
 export interface LinkHarness {
   baseUrl: string;
@@ -38,7 +38,10 @@ export const API_VERSION = '66.0';
 export interface LinkHarnessOptions {
   /** null: no admin token configured (the API is disabled). */
   adminToken?: string | null;
+  /** Told when the links feature asks the sync to forget an authorisation's session (after re-authentication). */
   onReauthorized?: (authId: string) => void;
+  /** More settings for the bridge (environment variable names, as in production). */
+  env?: Record<string, string>;
 }
 
 export async function startLinkHarness(options: LinkHarnessOptions = {}): Promise<LinkHarness> {
@@ -49,40 +52,49 @@ export async function startLinkHarness(options: LinkHarnessOptions = {}): Promis
   const logLines: string[] = [];
   const logger = createLogger('debug', { write: (line: string) => void logLines.push(line) });
 
-  const app = express();
-  const server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   applyServerTimeouts(server);
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const callbackUrl = `${baseUrl}/oauth/callback`;
-  local.app.callbackUrls.push(callbackUrl);
+  local.app.callbackUrls.push(`${baseUrl}/oauth/callback`);
 
+  // The bridge as the composition root builds it: the links feature gets its settings
+  // (SF_REQUEST_TIMEOUT_MS among them) from the configuration, as in production.
+  const adminToken = options.adminToken === null ? undefined : (options.adminToken ?? ADMIN_TOKEN);
+  const config = loadConfig({
+    BRIDGE_PUBLIC_URL: baseUrl,
+    BRIDGE_DATA_DIR: dataDir,
+    ...(adminToken === undefined ? {} : { BRIDGE_ADMIN_TOKEN: adminToken }),
+    SF_CLIENT_ID: local.app.clientId,
+    SF_CLIENT_SECRET: local.app.clientSecret,
+    SF_LOGIN_URL_PRODUCTION: local.productionLoginUrl,
+    SF_LOGIN_URL_SANDBOX: local.sandboxLoginUrl,
+    SF_API_VERSION: API_VERSION,
+    SF_REQUEST_TIMEOUT_MS: '10000',
+    ...options.env,
+  });
+  const bridge = await createBridge(config, { logger, store });
+  server.on('request', bridge.app);
+  // Re-authentication tells the sync to forget the authorisation's cached session.
+  const invalidate = bridge.sessions.invalidate.bind(bridge.sessions);
+  bridge.sessions.invalidate = (authId: string) => {
+    options.onReauthorized?.(authId);
+    invalidate(authId);
+  };
+  // The tests' own client of the local org's OAuth endpoints (refreshing a stored token by hand).
   const oauth = new OAuthClient({
     clientId: local.app.clientId,
     clientSecret: local.app.clientSecret,
-    redirectUri: callbackUrl,
+    redirectUri: `${baseUrl}/oauth/callback`,
     scopes: 'api refresh_token',
     timeoutMs: 10_000,
   });
-  const links = createLinks({
-    store,
-    oauth,
-    loginUrls: { production: local.productionLoginUrl, sandbox: local.sandboxLoginUrl },
-    apiVersion: API_VERSION,
-    logger,
-    requestTimeoutMs: 10_000,
-    ...(options.onReauthorized === undefined ? {} : { onReauthorized: options.onReauthorized }),
-  });
-  const adminToken = options.adminToken === null ? undefined : (options.adminToken ?? ADMIN_TOKEN);
-  app.use(createOAuthCallbackRouter({ links, logger }));
-  app.use('/api/v1', createAdminRouter({ links, store, adminToken, logger }));
 
   return {
     baseUrl,
     adminToken,
     store,
-    links,
+    links: bridge.links,
     oauth,
     local,
     dbFile,
@@ -92,6 +104,7 @@ export async function startLinkHarness(options: LinkHarnessOptions = {}): Promis
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await bridge.close();
       await local.close();
       await temp.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
