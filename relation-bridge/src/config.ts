@@ -264,7 +264,7 @@ const schema = z.object({
   }),
   SYNC_LINGER_MS: setting(int(500, 0), {
     group: 'sync',
-    description: 'Quiet time to wait for more actions before syncing a partial batch (at most 10× this).',
+    description: 'Quiet time to wait for more actions before syncing a partial batch (at most 4× this).',
   }),
   SYNC_BATCH_SIZE: setting(int(1000, 1), { group: 'sync', description: 'Actions per batch and org.' }),
   SYNC_LEASE_MS: setting(int(45_000, 1000), {
