@@ -12,6 +12,7 @@ import {
   type ValidationRule,
 } from './validation';
 import { coerceInput, formatDate, parseDateTime, toWire, type FieldValue } from './values';
+import { PACKAGE_NAMESPACE } from '../src/salesforce/package-names';
 
 /** Switches an org's admin (or a test) can flip; each mirrors a Salesforce setting or policy. */
 export interface OrgSettings {
@@ -152,7 +153,7 @@ export class LocalOrg {
     this.orgId = env.ids.next('00D');
     this.name = options.name;
     this.sandbox = options.sandbox ?? false;
-    this.namespace = options.namespace ?? 'inbx';
+    this.namespace = options.namespace ?? PACKAGE_NAMESPACE;
     this.slug = slug;
     this.instanceUrl = env.instanceUrl(slug);
     this.settings = { ...DEFAULT_SETTINGS, ...options.settings };

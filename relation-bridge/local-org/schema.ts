@@ -1,3 +1,5 @@
+import { packageApiNames } from '../src/salesforce/package-names';
+
 /**
  * The objects and fields the local org knows, shaped like describe results. Field and
  * object names are case-insensitive in SOQL and in REST bodies, so lookups go through
@@ -85,25 +87,14 @@ function systemFields(withOwner: boolean): FieldDef[] {
 
 /** The packaged Activity fields, shared by Task and Event, under the org's namespace. */
 export function activityFieldNames(namespace: string): string[] {
-  const prefix = namespace === '' ? '' : `${namespace}__`;
-  return [
-    'Action_Id__c',
-    'Ticket_Id__c',
-    'Ticket_URL__c',
-    'Inbox_Id__c',
-    'Inbox_Name__c',
-    'Channel__c',
-    'Action_Kind__c',
-    'Direction__c',
-  ].map((name) => prefix + name);
+  return Object.values(packageApiNames(namespace).activity);
 }
 
 function activityCustomFields(namespace: string, actionIdUnique: boolean): FieldDef[] {
+  const names = packageApiNames(namespace).activity;
   return activityFieldNames(namespace).map((name) => {
-    if (name.endsWith('Ticket_URL__c')) return field({ name, type: 'url', length: 255 });
-    if (name.endsWith('Action_Id__c')) {
-      return text(name, 255, actionIdUnique ? { externalId: true, unique: true } : {});
-    }
+    if (name === names.ticketUrl) return field({ name, type: 'url', length: 255 });
+    if (name === names.actionId) return text(name, 255, actionIdUnique ? { externalId: true, unique: true } : {});
     return text(name, 255);
   });
 }
@@ -121,8 +112,8 @@ function objectDef(name: string, keyPrefix: string, nameFields: string[], fields
 
 /** The packaged custom metadata type and custom object, under the namespace prefix ('' = none). */
 export function packageObjectNames(namespace: string): { inboxLink: string; syncHealth: string } {
-  const prefix = namespace === '' ? '' : `${namespace}__`;
-  return { inboxLink: `${prefix}Inbox_Link__mdt`, syncHealth: `${prefix}Inbox_Sync_Health__c` };
+  const names = packageApiNames(namespace);
+  return { inboxLink: names.linkPolicy.type, syncHealth: names.syncHealth.type };
 }
 
 /**
@@ -131,7 +122,7 @@ export function packageObjectNames(namespace: string): { inboxLink: string; sync
  * to the data APIs.
  */
 function inboxLinkPolicy(namespace: string): ObjectDef {
-  const prefix = namespace === '' ? '' : `${namespace}__`;
+  const names = packageApiNames(namespace).linkPolicy;
   const metadataField = (spec: FieldSpec) => field({ createable: false, updateable: false, ...spec });
   const fields = [
     readOnly('Id', 'id'),
@@ -141,54 +132,54 @@ function inboxLinkPolicy(namespace: string): ObjectDef {
     metadataField({ name: 'QualifiedApiName', type: 'string', length: 70 }),
     metadataField({ name: 'NamespacePrefix', type: 'string', length: 15 }),
     metadataField({ name: 'Language', type: 'string', length: 40 }),
-    metadataField({ name: `${prefix}Inbox_Id__c`, type: 'string', length: 255 }),
-    metadataField({ name: `${prefix}Active__c`, type: 'boolean', defaultValue: false }),
+    metadataField({ name: names.inboxId, type: 'string', length: 255 }),
+    metadataField({ name: names.active, type: 'boolean', defaultValue: false }),
     metadataField({
-      name: `${prefix}Target__c`,
+      name: names.target,
       type: 'picklist',
       length: 255,
       restrictedValues: ['Contact', 'Lead', 'Contact_Then_Lead'],
     }),
     metadataField({
-      name: `${prefix}Body_Capture__c`,
+      name: names.bodyCapture,
       type: 'picklist',
       length: 255,
       restrictedValues: ['Full', 'First_N', 'None'],
     }),
-    metadataField({ name: `${prefix}Body_Max_Chars__c`, type: 'double' }),
-    metadataField({ name: `${prefix}Default_Owner_Id__c`, type: 'string', length: 18 }),
+    metadataField({ name: names.bodyMaxChars, type: 'double' }),
+    metadataField({ name: names.defaultOwnerId, type: 'string', length: 18 }),
   ];
   return {
-    ...objectDef(packageObjectNames(namespace).inboxLink, 'm01', ['MasterLabel'], fields, false),
+    ...objectDef(names.type, 'm01', ['MasterLabel'], fields, false),
     customMetadata: true,
   };
 }
 
 /** The bridge's per-inbox sync health (custom object `Inbox_Sync_Health__c`), upserted by Inbox Id. */
 function inboxSyncHealth(namespace: string): ObjectDef {
-  const prefix = namespace === '' ? '' : `${namespace}__`;
+  const names = packageApiNames(namespace).syncHealth;
   return objectDef(
-    packageObjectNames(namespace).syncHealth,
+    names.type,
     'a01',
     ['Name'],
     [
       ...systemFields(true),
       text('Name', 80, { required: true }),
-      text(`${prefix}Inbox_Id__c`, 255, { externalId: true, unique: true }),
+      text(names.inboxId, 255, { externalId: true, unique: true }),
       field({
-        name: `${prefix}Link_State__c`,
+        name: names.linkState,
         type: 'picklist',
         length: 255,
         restrictedValues: ['Active', 'Needs_Reauth', 'Paused', 'Disabled'],
       }),
-      field({ name: `${prefix}Last_Success_At__c`, type: 'datetime' }),
-      field({ name: `${prefix}Last_Error_At__c`, type: 'datetime' }),
-      field({ name: `${prefix}Last_Error_Message__c`, type: 'textarea', length: 4000 }),
-      field({ name: `${prefix}Synced_24h__c`, type: 'double' }),
-      field({ name: `${prefix}Pending__c`, type: 'double' }),
-      field({ name: `${prefix}Failed_24h__c`, type: 'double' }),
-      field({ name: `${prefix}Unmatched_24h__c`, type: 'double' }),
-      field({ name: `${prefix}Bridge_Updated_At__c`, type: 'datetime' }),
+      field({ name: names.lastSuccessAt, type: 'datetime' }),
+      field({ name: names.lastErrorAt, type: 'datetime' }),
+      field({ name: names.lastErrorMessage, type: 'textarea', length: 4000 }),
+      field({ name: names.synced24h, type: 'double' }),
+      field({ name: names.pending, type: 'double' }),
+      field({ name: names.failed24h, type: 'double' }),
+      field({ name: names.unmatched24h, type: 'double' }),
+      field({ name: names.bridgeUpdatedAt, type: 'datetime' }),
     ],
   );
 }

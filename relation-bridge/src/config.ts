@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_SYNCED_KINDS } from './core/channels';
+import { PACKAGE_NAMESPACE } from './salesforce/package-names';
 import { checkWebhookSecret } from './intake/signature';
 
 // The whole configuration, read once from the environment (and `.env`) and validated at boot.
@@ -200,7 +201,7 @@ const schema = z.object({
     z
       .string()
       .regex(/^([A-Za-z][A-Za-z0-9]{0,14})?$/)
-      .default('inbx'),
+      .default(PACKAGE_NAMESPACE),
     {
       group: 'salesforce',
       description: 'Namespace prefix of the package’s fields and objects, without `__`; empty for none.',

@@ -1,6 +1,7 @@
 import { CHANNEL_LABELS, isSyncableChannel } from '../core/channels';
 import type { BodyCapture, StoredAction } from '../core/types';
 import type { NewRecord } from '../salesforce/types';
+import { type ActivityFieldNames, packageApiNames } from '../salesforce/package-names';
 
 export const SUBJECT_MAX = 255;
 export const DESCRIPTION_MAX = 32_000;
@@ -8,30 +9,11 @@ export const DESCRIPTION_MAX = 32_000;
 const MAX_DURATION_MINUTES = 14 * 24 * 60;
 const TEXT_FIELD_MAX = 255;
 
-export interface EventFieldNames {
-  actionId: string;
-  ticketId: string;
-  ticketUrl: string;
-  inboxId: string;
-  inboxName: string;
-  channel: string;
-  actionKind: string;
-  direction: string;
-}
+export type EventFieldNames = ActivityFieldNames;
 
 /** The packaged Activity fields under the configured namespace prefix ('' = none). */
 export function packagedFieldNames(namespace: string): EventFieldNames {
-  const p = namespace === '' ? '' : `${namespace}__`;
-  return {
-    actionId: `${p}Action_Id__c`,
-    ticketId: `${p}Ticket_Id__c`,
-    ticketUrl: `${p}Ticket_URL__c`,
-    inboxId: `${p}Inbox_Id__c`,
-    inboxName: `${p}Inbox_Name__c`,
-    channel: `${p}Channel__c`,
-    actionKind: `${p}Action_Kind__c`,
-    direction: `${p}Direction__c`,
-  };
+  return packageApiNames(namespace).activity;
 }
 
 /** Cuts to at most `max` UTF-16 units without splitting a surrogate pair. */

@@ -9,6 +9,7 @@ import type { OrgRepository } from './org-repository';
 import { cutText } from './event-builder';
 import { applyPolicy, PACKAGE_ABSENT_CODES, type PolicyCache } from './policies';
 import type { SalesforceSessions } from './sessions';
+import { type HealthNames, packageApiNames } from '../salesforce/package-names';
 
 export interface HealthSettings {
   /** At most one upsert per org (so per inbox) in this time. */
@@ -19,36 +20,11 @@ export interface HealthSettings {
 /** `Link_State__c` of the health record. */
 export type LinkState = 'Active' | 'Needs_Reauth' | 'Paused' | 'Disabled';
 
-export interface HealthNames {
-  type: string;
-  inboxId: string;
-  linkState: string;
-  lastSuccessAt: string;
-  lastErrorAt: string;
-  lastErrorMessage: string;
-  synced24h: string;
-  pending: string;
-  failed24h: string;
-  unmatched24h: string;
-  bridgeUpdatedAt: string;
-}
+export type { HealthNames };
 
 /** The packaged health object and its fields under the namespace prefix ('' = none). */
 export function healthNames(namespace: string): HealthNames {
-  const p = namespace === '' ? '' : `${namespace}__`;
-  return {
-    type: `${p}Inbox_Sync_Health__c`,
-    inboxId: `${p}Inbox_Id__c`,
-    linkState: `${p}Link_State__c`,
-    lastSuccessAt: `${p}Last_Success_At__c`,
-    lastErrorAt: `${p}Last_Error_At__c`,
-    lastErrorMessage: `${p}Last_Error_Message__c`,
-    synced24h: `${p}Synced_24h__c`,
-    pending: `${p}Pending__c`,
-    failed24h: `${p}Failed_24h__c`,
-    unmatched24h: `${p}Unmatched_24h__c`,
-    bridgeUpdatedAt: `${p}Bridge_Updated_At__c`,
-  };
+  return packageApiNames(namespace).syncHealth;
 }
 
 const DAY_MS = 24 * 60 * 60_000;

@@ -5,6 +5,7 @@ import type { Logger } from '../logging';
 import { soqlString } from '../salesforce/soql';
 import type { SObjectRecord } from '../salesforce/types';
 import type { Lookup } from './lookups';
+import { packageApiNames, type PolicyNames } from '../salesforce/package-names';
 
 /**
  * The Salesforce admin's per-inbox link policy: one `Inbox_Link__mdt` record (custom
@@ -43,28 +44,11 @@ export interface EffectiveLink {
   applied: AppliedPolicy;
 }
 
-export interface PolicyNames {
-  type: string;
-  inboxId: string;
-  active: string;
-  target: string;
-  bodyCapture: string;
-  bodyMaxChars: string;
-  defaultOwnerId: string;
-}
+export type { PolicyNames };
 
 /** The packaged custom metadata type and its fields under the namespace prefix ('' = none). */
 export function policyNames(namespace: string): PolicyNames {
-  const p = namespace === '' ? '' : `${namespace}__`;
-  return {
-    type: `${p}Inbox_Link__mdt`,
-    inboxId: `${p}Inbox_Id__c`,
-    active: `${p}Active__c`,
-    target: `${p}Target__c`,
-    bodyCapture: `${p}Body_Capture__c`,
-    bodyMaxChars: `${p}Body_Max_Chars__c`,
-    defaultOwnerId: `${p}Default_Owner_Id__c`,
-  };
+  return packageApiNames(namespace).linkPolicy;
 }
 
 const TARGETS: Record<string, LinkTarget> = {
