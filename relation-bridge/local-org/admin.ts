@@ -44,6 +44,7 @@ export function orgSummary(sf: LocalSalesforce, org: LocalOrg) {
     slug: org.slug,
     sandbox: org.sandbox,
     namespace: org.namespace,
+    packageInstalled: org.packageInstalled,
     instanceUrl: org.instanceUrl,
     loginUrl: sf.loginUrlFor(org),
     myDomainLoginUrl: org.instanceUrl,
@@ -56,6 +57,7 @@ export function orgSummary(sf: LocalSalesforce, org: LocalOrg) {
       name: user.name,
       isActive: user.isActive,
       apiEnabled: user.apiEnabled,
+      permissionSets: [...user.permissionSets],
     })),
   };
 }
@@ -248,8 +250,16 @@ function orgRoute(
           ...(typeof body.password === 'string' ? { password: body.password } : {}),
           ...(typeof body.isActive === 'boolean' ? { isActive: body.isActive } : {}),
           ...(typeof body.apiEnabled === 'boolean' ? { apiEnabled: body.apiEnabled } : {}),
+          ...(Array.isArray(body.permissionSets) ? { permissionSets: body.permissionSets.map(String) } : {}),
         });
-        return reply(201, { id: user.id, username: user.username });
+        return reply(201, { id: user.id, username: user.username, permissionSets: [...user.permissionSets] });
+      }
+      if (fourth !== undefined && rest[2] === 'permission-sets' && rest[3] !== undefined && rest.length === 4) {
+        if (org.user(fourth) === undefined) throw new AdminError(404, `no user ${fourth}`);
+        if (method === 'PUT') org.assignPermissionSet(fourth, rest[3]);
+        else if (method === 'DELETE') org.removePermissionSet(fourth, rest[3]);
+        else break;
+        return reply(200, { id: fourth, permissionSets: [...(org.user(fourth)?.permissionSets ?? [])] });
       }
       if (fourth !== undefined && is('PATCH', 2)) {
         if (org.user(fourth) === undefined) throw new AdminError(404, `no user ${fourth}`);
@@ -257,6 +267,16 @@ function orgRoute(
         if (typeof body.apiEnabled === 'boolean') org.setUserApiEnabled(fourth, body.apiEnabled);
         if (typeof body.password === 'string') org.setUserPassword(fourth, body.password);
         return reply(200, { id: fourth });
+      }
+      break;
+    case 'package':
+      if (is('PUT', 1)) {
+        org.installPackage();
+        return reply(200, { packageInstalled: true });
+      }
+      if (is('DELETE', 1)) {
+        org.uninstallPackage();
+        return reply(200, { packageInstalled: false });
       }
       break;
     case 'expire-access-tokens':

@@ -1,7 +1,16 @@
 import type { DmlError } from './errors';
 import { canonicalId, type IdFactory } from './ids';
 import { RecordStore, type StoredRecord } from './records';
-import { buildSchema, objectByKeyPrefix, type FieldDef, type ObjectDef, type Schema } from './schema';
+import { combinedGrant, grantKey, isPackagePermissionSet, schemaSeenWith, type PackageComponents } from './package';
+import {
+  activityFieldNames,
+  buildSchema,
+  objectByKeyPrefix,
+  packageObjectNames,
+  type FieldDef,
+  type ObjectDef,
+  type Schema,
+} from './schema';
 import { parseSoql, selectRows } from './soql';
 import type { RefreshToken, TokenStore } from './tokens';
 import {
@@ -12,7 +21,7 @@ import {
   type ValidationRule,
 } from './validation';
 import { coerceInput, formatDate, parseDateTime, toWire, type FieldValue } from './values';
-import { PACKAGE_NAMESPACE } from '../src/salesforce/package-names';
+import { PACKAGE_NAMESPACE, PACKAGE_PERMISSION_SETS } from '../src/salesforce/package-names';
 
 /** Switches an org's admin (or a test) can flip; each mirrors a Salesforce setting or policy. */
 export interface OrgSettings {
@@ -42,7 +51,10 @@ export interface CreateOrgOptions {
   sandbox?: boolean;
   /** Namespace of the packaged Activity fields; '' = no prefix. Default 'inbx'. */
   namespace?: string;
-  /** False: the package is not installed, so its Activity fields do not exist. */
+  /**
+   * False: the package is not installed, so its Activity fields, link policy type, health
+   * object and permission sets do not exist (`installPackage()` installs it later).
+   */
   packageInstalled?: boolean;
   /**
    * False: the package's link policy type and sync health object do not exist while its
@@ -67,6 +79,12 @@ export interface AddUserOptions {
   /** The "API Enabled" permission; false → API_DISABLED_FOR_ORG on REST calls. */
   apiEnabled?: boolean;
   languageLocaleKey?: string;
+  /**
+   * The package's permission sets assigned to the user (their API names, e.g.
+   * `Inbox_Bridge_Integration`). Default: the integration permission set when the package is
+   * installed, none otherwise.
+   */
+  permissionSets?: string[];
 }
 
 export interface LocalUser {
@@ -78,6 +96,8 @@ export interface LocalUser {
   apiEnabled: boolean;
   password: string;
   languageLocaleKey: string;
+  /** The package's permission sets assigned to the user; they decide what of the package the user sees. */
+  permissionSets: Set<string>;
 }
 
 export interface ApiCallCounts {
@@ -134,7 +154,6 @@ export class LocalOrg {
   readonly slug: string;
   readonly instanceUrl: string;
   readonly settings: OrgSettings;
-  readonly schema: Schema;
   readonly store = new RecordStore();
   readonly cursors = new Map<string, QueryCursor>();
   /** The org's first user, who owns what the helpers create. */
@@ -144,6 +163,10 @@ export class LocalOrg {
   private dailyApiUsed = 0;
   private callTotal = 0;
   private readonly callsByEndpoint = new Map<string, number>();
+  private installed: boolean;
+  private readonly schemaOptions: { namespace: string; actionIdUnique: boolean; linkPolicyAndHealth: boolean };
+  /** The full schema and each user's view of it, for the current install state. */
+  private readonly schemas = new Map<string, Schema>();
 
   constructor(
     private readonly env: OrgEnvironment,
@@ -158,12 +181,13 @@ export class LocalOrg {
     this.instanceUrl = env.instanceUrl(slug);
     this.settings = { ...DEFAULT_SETTINGS, ...options.settings };
     if (options.dailyApiMax !== undefined) this.settings.dailyApiMax = options.dailyApiMax;
-    this.schema = buildSchema({
+    this.installed = options.packageInstalled ?? true;
+    this.schemaOptions = {
       namespace: this.namespace,
       actionIdUnique: options.actionIdUnique ?? false,
-      packageInstalled: options.packageInstalled ?? true,
       linkPolicyAndHealth: options.linkPolicyAndHealth ?? true,
-    });
+    };
+    if (this.installed) this.addPackageLicense();
     this.adminUser = this.addUser({
       username: `admin@${slug}.example.com`,
       email: `admin@${slug}.example.com`,
@@ -200,7 +224,11 @@ export class LocalOrg {
       apiEnabled: options.apiEnabled ?? true,
       password: options.password ?? 'password',
       languageLocaleKey: options.languageLocaleKey ?? 'ja',
+      permissionSets: new Set(),
     };
+    const permissionSets = options.permissionSets ?? (this.installed ? [PACKAGE_PERMISSION_SETS.integration.name] : []);
+    for (const name of permissionSets) this.checkPermissionSet(name);
+    for (const name of permissionSets) user.permissionSets.add(name);
     this.users.set(id, user);
     this.store.insert({
       type: 'User',
@@ -253,6 +281,119 @@ export class LocalOrg {
     this.revokeRefreshTokens(userId);
   }
 
+  // ── The managed package ───────────────────────────────────────────────────────────
+
+  get packageInstalled(): boolean {
+    return this.installed;
+  }
+
+  /**
+   * Installs the package: its fields, objects and permission sets appear, and a
+   * PackageLicense record. Nobody holds its permission sets yet (assign them next), as after
+   * an install for admins only on Salesforce.
+   */
+  installPackage(): void {
+    if (this.installed) throw new Error(`the package is already installed in org ${this.name}`);
+    this.installed = true;
+    this.schemas.clear();
+    this.addPackageLicense();
+  }
+
+  /**
+   * Uninstalls the package, as Salesforce does: its fields, objects, records and field
+   * values go for good, and with its permission sets their assignments. (On Salesforce the
+   * packaged External Client App goes too; `settings.appInstalled` is left to the caller.)
+   */
+  uninstallPackage(): void {
+    if (!this.installed) throw new Error(`the package is not installed in org ${this.name}`);
+    const components = this.packageComponents();
+    const cleared = Object.fromEntries(components.activityFields.map((name) => [name, null]));
+    for (const type of ['Event', 'Task']) {
+      for (const record of this.store.all(type, true)) this.store.update(record, cleared);
+    }
+    for (const type of [components.linkPolicy, components.syncHealth, 'PackageLicense']) {
+      for (const record of this.store.all(type, true)) {
+        if (type !== 'PackageLicense' || record.fields.NamespacePrefix === this.namespace) this.store.remove(record);
+      }
+    }
+    this.store.commit();
+    for (const user of this.users.values()) user.permissionSets.clear();
+    this.installed = false;
+    this.schemas.clear();
+  }
+
+  /** Assigns one of the package's permission sets (Setup → Permission Sets → Manage Assignments). */
+  assignPermissionSet(userId: string, permissionSet: string): void {
+    this.checkPermissionSet(permissionSet);
+    this.requireUser(userId).permissionSets.add(permissionSet);
+  }
+
+  removePermissionSet(userId: string, permissionSet: string): void {
+    this.requireUser(userId).permissionSets.delete(permissionSet);
+  }
+
+  private checkPermissionSet(name: string): void {
+    if (!isPackagePermissionSet(name)) throw new Error(`no permission set ${name} in the package`);
+    if (!this.installed) throw new Error(`no permission set ${name} in org ${this.name}: the package is not installed`);
+  }
+
+  private addPackageLicense(): void {
+    // An unmanaged deployment (no namespace) has no license record.
+    if (this.namespace === '') return;
+    const id = this.env.ids.next('050');
+    this.store.insert({
+      type: 'PackageLicense',
+      id,
+      createdAt: this.now(),
+      fields: {
+        Id: id,
+        NamespacePrefix: this.namespace,
+        Status: 'Free',
+        AllowedLicenses: -1,
+        UsedLicenses: 0,
+        ExpirationDate: null,
+        IsProvisioned: true,
+        CreatedDate: this.now(),
+      },
+    });
+    this.store.commit();
+  }
+
+  private packageComponents(): PackageComponents {
+    const objects = packageObjectNames(this.namespace);
+    return {
+      activityFields: activityFieldNames(this.namespace),
+      linkPolicy: objects.inboxLink,
+      syncHealth: objects.syncHealth,
+    };
+  }
+
+  /** Every object and field of the org, as the system (and the test helpers) see them. */
+  get schema(): Schema {
+    let schema = this.schemas.get('full');
+    if (schema === undefined) {
+      schema = buildSchema({ ...this.schemaOptions, packageInstalled: this.installed });
+      this.schemas.set('full', schema);
+    }
+    return schema;
+  }
+
+  /** The schema as this user sees it through the package's permission sets they hold. */
+  schemaFor(user: LocalUser): Schema {
+    const grant = combinedGrant(user.permissionSets);
+    const key = grantKey(grant);
+    let schema = this.schemas.get(key);
+    if (schema === undefined) {
+      schema = schemaSeenWith(this.schema, grant, this.packageComponents());
+      this.schemas.set(key, schema);
+    }
+    return schema;
+  }
+
+  objectDefFor(user: LocalUser, type: string): ObjectDef | undefined {
+    return this.schemaFor(user).get(type.toLowerCase());
+  }
+
   private requireUser(userId: string): LocalUser {
     const user = this.user(userId);
     if (user === undefined) throw new Error(`no user ${userId} in org ${this.name}`);
@@ -288,8 +429,8 @@ export class LocalOrg {
     return { ok: true as const, record };
   }
 
-  updateValidated(record: StoredRecord, body: Record<string, unknown>, runningUserId: string) {
-    const object = this.objectDef(record.type) as ObjectDef;
+  /** Updates one record as the API does, through `object` as the running user sees it. */
+  updateValidated(object: ObjectDef, record: StoredRecord, body: Record<string, unknown>, runningUserId: string) {
     const input = deserializeRecord(object, body);
     const outcome = validateUpdate(this.validationContext(), object, record, input, runningUserId, this.now());
     if (!outcome.ok) return outcome;

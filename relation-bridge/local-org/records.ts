@@ -42,6 +42,17 @@ export class RecordStore {
     });
   }
 
+  /** Removes a record for good (not the recycle bin): what uninstalling a package does to its data. */
+  remove(record: StoredRecord): void {
+    if (this.byId.get(record.id) !== record) return;
+    this.byId.delete(record.id);
+    this.byType.get(record.type)?.delete(record.id);
+    this.undo.push(() => {
+      this.byId.set(record.id, record);
+      this.byType.get(record.type)?.set(record.id, record);
+    });
+  }
+
   update(record: StoredRecord, changes: Record<string, FieldValue>): void {
     const previous: Record<string, FieldValue | undefined> = {};
     for (const name of Object.keys(changes)) previous[name] = record.fields[name];

@@ -150,14 +150,15 @@ function resourceList(version: string): Record<string, string> {
   );
 }
 
+/** The object as the running user sees it: fields and objects they have no access to are not there. */
 function objectOf(ctx: RestContext, type: string): ObjectDef {
-  const object = ctx.org.objectDef(type);
+  const object = ctx.org.objectDefFor(ctx.user, type);
   if (object === undefined) throw notFound();
   return object;
 }
 
 function describeGlobal(ctx: RestContext): RestResult {
-  const sobjects = [...ctx.org.schema.values()].map((object) => objectSummary(object));
+  const sobjects = [...ctx.org.schemaFor(ctx.user).values()].map((object) => objectSummary(object));
   return { status: 200, body: { encoding: 'UTF-8', maxBatchSize: MAX_COLLECTION_RECORDS, sobjects } };
 }
 
@@ -276,7 +277,7 @@ function recordResource(ctx: RestContext, type: string, rawId: string, request: 
     ctx.written.push({ id: record.id, type: object.name });
     return { status: 204 };
   }
-  const outcome = ctx.org.updateValidated(record, requireRecordBody(request.body), ctx.user.id);
+  const outcome = ctx.org.updateValidated(object, record, requireRecordBody(request.body), ctx.user.id);
   if (!outcome.ok) return { status: 400, body: asRestErrors(outcome.errors) };
   ctx.written.push({ id: record.id, type: object.name });
   return { status: 204 };
@@ -315,7 +316,7 @@ function upsertByExternalId(
   }
   const existing = found[0];
   if (existing !== undefined) {
-    const outcome = ctx.org.updateValidated(existing, body, ctx.user.id);
+    const outcome = ctx.org.updateValidated(object, existing, body, ctx.user.id);
     if (!outcome.ok) return { status: 400, body: asRestErrors(outcome.errors) };
     ctx.written.push({ id: existing.id, type: object.name });
     return { status: 200, body: { id: existing.id, success: true, errors: [], created: false } };
@@ -359,7 +360,7 @@ function createCollection(ctx: RestContext, request: RestRequest): RestResult {
         'When creating an sObject with the collections API, you must specify attributes.type for each record',
       );
     }
-    const object = ctx.org.objectDef(attributes.type);
+    const object = ctx.org.objectDefFor(ctx.user, attributes.type);
     if (object === undefined) {
       throw new SalesforceFault(400, 'INVALID_TYPE', `sObject type '${attributes.type}' is not supported.`);
     }
@@ -423,7 +424,7 @@ function createCollection(ctx: RestContext, request: RestRequest): RestResult {
  * created or updated by its external id, in order; results carry `created`.
  */
 function upsertCollection(ctx: RestContext, type: string, fieldName: string, request: RestRequest): RestResult {
-  const object = ctx.org.objectDef(type);
+  const object = ctx.org.objectDefFor(ctx.user, type);
   if (object === undefined) {
     throw new SalesforceFault(400, 'INVALID_TYPE', `sObject type '${type}' is not supported.`);
   }
@@ -513,7 +514,7 @@ function upsertCollection(ctx: RestContext, type: string, fieldName: string, req
     const outcome =
       match === undefined
         ? ctx.org.insertValidated(object, fields, ctx.user.id)
-        : ctx.org.updateValidated(match, fields, ctx.user.id);
+        : ctx.org.updateValidated(object, match, fields, ctx.user.id);
     if (!outcome.ok) {
       results.push({ success: false, errors: outcome.errors });
       continue;
@@ -556,7 +557,7 @@ function runQuery(ctx: RestContext, request: RestRequest, includeDeleted: boolea
   if (statement === null || statement.trim() === '') {
     throw new SalesforceFault(400, 'MALFORMED_QUERY', 'A query string has to be specified');
   }
-  const parsed = parseSoql(statement, ctx.org.schema, ctx.org.now());
+  const parsed = parseSoql(statement, ctx.org.schemaFor(ctx.user), ctx.org.now());
   const rows = selectRows(parsed, ctx.org.store.all(parsed.object.name, includeDeleted));
   if (parsed.count) return { status: 200, body: { totalSize: rows.length, done: true, records: [] } };
   const batchSize = batchSizeOf(request);
@@ -620,7 +621,7 @@ function search(ctx: RestContext, request: RestRequest): RestResult {
     );
   }
   const now = ctx.org.now();
-  const parsed = parseSosl(statement, ctx.org.schema, now);
+  const parsed = parseSosl(statement, ctx.org.schemaFor(ctx.user), now);
   const indexedBefore = now - ctx.org.settings.searchIndexLagMs;
   const hits = runSearch(parsed, (object) =>
     ctx.org.store

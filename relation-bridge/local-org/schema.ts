@@ -46,6 +46,8 @@ export interface ObjectDef {
   createable: boolean;
   /** Custom metadata (`__mdt`): queryable, but never written through the data APIs. */
   customMetadata?: boolean;
+  /** False: SOSL never returns it (setup objects such as PackageLicense). */
+  searchable?: boolean;
   /** Fields searched by SOSL `IN NAME FIELDS`. */
   nameFields: string[];
   fields: Map<string, FieldDef>;
@@ -182,6 +184,33 @@ function inboxSyncHealth(namespace: string): ObjectDef {
       field({ name: names.bridgeUpdatedAt, type: 'datetime' }),
     ],
   );
+}
+
+/**
+ * `PackageLicense`: one record per installed managed package, readable by every internal
+ * user whatever their permissions (only Customer Portal users cannot see it), so it tells
+ * an installed package from one whose components the user cannot see.
+ */
+function packageLicense(): ObjectDef {
+  return {
+    ...objectDef(
+      'PackageLicense',
+      '050',
+      [],
+      [
+        readOnly('Id', 'id'),
+        readOnly('NamespacePrefix', 'string', { length: 15 }),
+        readOnly('Status', 'picklist', { length: 40, restrictedValues: ['Active', 'Expired', 'Free', 'Trial'] }),
+        readOnly('AllowedLicenses', 'int'),
+        readOnly('UsedLicenses', 'int'),
+        readOnly('ExpirationDate', 'datetime'),
+        readOnly('IsProvisioned', 'boolean'),
+        readOnly('CreatedDate', 'datetime'),
+      ],
+      false,
+    ),
+    searchable: false,
+  };
 }
 
 export interface SchemaOptions {
@@ -325,6 +354,7 @@ export function buildSchema(options: SchemaOptions): Schema {
       ],
     ),
   ];
+  objects.push(packageLicense());
   if (options.packageInstalled && options.linkPolicyAndHealth) {
     objects.push(inboxLinkPolicy(options.namespace), inboxSyncHealth(options.namespace));
   }

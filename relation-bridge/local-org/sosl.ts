@@ -102,6 +102,7 @@ function parseSearchClauses(statement: string, start: number, schema: Schema, no
     while (parser.isPunct(',') && parser.next());
   } else {
     for (const object of schema.values()) {
+      if (object.searchable === false) continue;
       returning.push({ object, fields: [], where: null, orderBy: [], limit: null, offset: 0 });
     }
   }

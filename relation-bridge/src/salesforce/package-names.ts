@@ -88,3 +88,19 @@ export function packageApiNames(namespace: string): PackageApiNames {
     },
   };
 }
+
+/**
+ * The package's permission sets (force-app/main/default/permissionsets), by persona: their
+ * API names (under the namespace in an org, like every packaged component) and the labels
+ * an admin finds them by in Setup. Labels of permission sets are not translated.
+ */
+export const PACKAGE_PERMISSION_SETS = {
+  /** The user who links an inbox: writes the Activity fields, reads the policies, upserts the sync health. */
+  integration: { name: 'Inbox_Bridge_Integration', label: 'Re:lation Inbox Bridge: Integration' },
+  /** Salesforce admins of the link: reads everything, saves policies. */
+  admin: { name: 'Inbox_Bridge_Admin', label: 'Re:lation Inbox Bridge: Admin' },
+  /** Sales reps: read the synced helpdesk activity. */
+  salesRep: { name: 'Inbox_Bridge_Sales_Rep', label: 'Re:lation Inbox Bridge: Sales Rep' },
+} as const;
+
+export type PackagePermissionSet = (typeof PACKAGE_PERMISSION_SETS)[keyof typeof PACKAGE_PERMISSION_SETS]['name'];
