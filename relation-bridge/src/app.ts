@@ -125,6 +125,9 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
       matchCacheTtlMs: config.MATCH_CACHE_TTL_MS,
       policyCacheMs: config.SF_POLICY_CACHE_MS,
       healthIntervalMs: config.SF_HEALTH_INTERVAL_MS,
+      rematchIntervalMs: config.SYNC_REMATCH_INTERVAL_MS,
+      rematchWindowMs: config.SYNC_REMATCH_WINDOW_DAYS * 24 * 60 * 60_000,
+      rematchBatch: config.SYNC_REMATCH_BATCH,
     },
   });
   const links = createLinks({
@@ -225,6 +228,8 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
       webhookSecrets,
       retentionDays: config.RETENTION_DAYS,
       bodyDeadlineMs: (options.bodyDeadlinesMs ?? BODY_DEADLINES_MS).api,
+      syncedKinds: config.SYNC_KINDS,
+      onRetried: () => engine.kick(),
     }),
   );
   app.use(createMetricsRouter({ metrics, adminToken: config.BRIDGE_ADMIN_TOKEN }));

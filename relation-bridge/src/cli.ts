@@ -445,7 +445,19 @@ async function actionsCommand(
       allowOnly(values, [], 'actions retry');
       if (positionals.length === 0) throw new UsageError('give at least one action id');
       const result = await clientFor(values, env).retryActions(positionals);
-      print(output, result, `${result.retried} of ${positionals.length} action(s) will be retried.`);
+      const skipped = Object.entries(result.skipped).map(([reason, count]) => `${count} skipped (${reason})`);
+      const held = Object.entries(result.held).map(([reason, count]) => `${count} waiting (${reason})`);
+      print(
+        output,
+        result,
+        [
+          `${result.retried} of ${positionals.length} action(s) retried: ${result.willSync} will sync`,
+          ...skipped,
+          ...held,
+          ...(result.waitingForLink > 0 ? [`${result.waitingForLink} waiting for the inbox's next link`] : []),
+          ...(result.notRetryable > 0 ? [`${result.notRetryable} not retryable`] : []),
+        ].join('; ') + '.',
+      );
       return 0;
     }
     default:

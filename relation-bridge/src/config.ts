@@ -278,6 +278,19 @@ const schema = z.object({
     description:
       'After a send whose answer never came (a timeout, a crash), how long to wait before looking the actions up in Salesforce and sending what is not there: Salesforce may still be working on that request until its own 10-minute limit.',
   }),
+  SYNC_REMATCH_INTERVAL_MS: setting(int(15 * 60_000, 0), {
+    group: 'sync',
+    description:
+      'How often actions left unmatched are matched again, so that one syncs by itself once its Contact or Lead exists (0: never). Each round costs an org a few API calls at most (`SYNC_REMATCH_BATCH`).',
+  }),
+  SYNC_REMATCH_WINDOW_DAYS: setting(int(7, 1), {
+    group: 'sync',
+    description: 'Unmatched actions received within this many days are matched again; older ones wait for a retry.',
+  }),
+  SYNC_REMATCH_BATCH: setting(int(200, 1), {
+    group: 'sync',
+    description: 'Most unmatched actions of one org matched again per round, those waiting longest first.',
+  }),
   SYNC_MAX_ATTEMPTS: setting(int(12, 1), {
     group: 'sync',
     description: 'Retryable failures before an action is marked failed (it can still be retried by hand).',

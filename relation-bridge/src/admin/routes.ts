@@ -31,6 +31,8 @@ import {
 import { actionView, healthView, linkView, webhookSecretView } from './views';
 import type { WebhookSecrets } from '../intake/webhook-secrets';
 import { initiatorOf, registerWizardRoutes } from './wizard-routes';
+import { DEFAULT_SYNCED_KINDS } from '../core/channels';
+import { retryActions } from '../sync/retry';
 
 export interface AdminRouterOptions {
   links: Links;
@@ -51,6 +53,10 @@ export interface AdminRouterOptions {
   retentionDays?: number;
   /** How long a request body may take to arrive once the headers have: 408 after it. Default BODY_DEADLINES_MS.api. */
   bodyDeadlineMs?: number;
+  /** SYNC_KINDS: a retried action of another kind is skipped as kind_not_synced. */
+  syncedKinds?: readonly string[];
+  /** Called after a retry made actions due, so that the sync engine wakes. */
+  onRetried?: () => void;
 }
 
 function notFound(what: 'link' | 'action', id: string): BridgeError {
@@ -77,7 +83,10 @@ export function createAdminRouter({
   webhookSecrets,
   retentionDays = 90,
   bodyDeadlineMs = BODY_DEADLINES_MS.api,
+  syncedKinds = DEFAULT_SYNCED_KINDS,
+  onRetried,
 }: AdminRouterOptions): express.Router {
+  const synced = new Set(syncedKinds);
   const router = express.Router();
   router.use(privateJsonResponses);
   if (accounts !== undefined) registerSignIn(router, { accounts, cookies, bodyDeadlineMs });
@@ -207,12 +216,14 @@ export function createAdminRouter({
         if (action !== null) requireInboxRole(principal, action.inboxId, 'admin');
       }
     }
-    const retried = await store.actions.retry(ids, now());
+    // What will happen is decided now, in one unit of work, and said as it is.
+    const report = await retryActions(links.store, ids, synced, now());
     logger.info(
-      { requested: body.actionIds.length, retried, by: actorOf(principal).name },
+      { requested: body.actionIds.length, ...report, by: actorOf(principal).name },
       'actions retried by an admin',
     );
-    res.json({ retried });
+    if (report.willSync > 0) onRetried?.();
+    res.json(report);
   });
 
   router.get('/actions/:actionId', async (req, res) => {

@@ -14,20 +14,25 @@ export const ACTION_STATES = [
   'failed',
   'held',
 ] as const satisfies readonly ActionState[];
-export const ACTION_REASONS = [
-  'no_link',
-  'before_link',
-  'channel_not_supported',
-  'kind_not_synced',
-  'needs_reauth',
-  'link_disabled',
-  'disabled_in_salesforce',
-  'salesforce_rejected',
-  'retries_exhausted',
-  'invalid_for_salesforce',
-  'no_customer_identifier',
-  'no_matching_record',
-] as const satisfies readonly ActionReason[];
+/** Every reason once: the compiler refuses a reason of the domain that is missing here. */
+const REASONS = {
+  no_link: true,
+  before_link: true,
+  channel_not_supported: true,
+  kind_not_synced: true,
+  needs_reauth: true,
+  link_disabled: true,
+  disabled_in_salesforce: true,
+  link_deleted: true,
+  salesforce_rejected: true,
+  retries_exhausted: true,
+  invalid_for_salesforce: true,
+  unreadable_action: true,
+  matched_record_deleted: true,
+  no_customer_identifier: true,
+  no_matching_record: true,
+} as const satisfies Record<ActionReason, true>;
+export const ACTION_REASONS = Object.keys(REASONS) as [ActionReason, ...ActionReason[]];
 
 const target = z.enum(['contact', 'lead', 'contact_then_lead']);
 const environment = z.enum(['production', 'sandbox', 'custom']);
@@ -123,7 +128,8 @@ function listOf<T extends string>(values: readonly [T, ...T[]]) {
         .map((item) => item.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(z.enum(values)).min(1));
+    .pipe(z.array(z.enum(values)).min(1))
+    .meta({ description: `One or more of ${values.join(', ')}: comma-separated, or the parameter repeated.` });
 }
 
 export interface ActionsCursor {

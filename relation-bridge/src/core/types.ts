@@ -46,7 +46,16 @@ export type SkipReason = 'no_link' | 'before_link' | 'channel_not_supported' | '
  */
 export type HoldReason = 'needs_reauth' | 'link_disabled' | 'disabled_in_salesforce' | 'link_deleted';
 /** unreadable_action: the stored action could not be read back (it never reaches Salesforce). */
-export type FailReason = 'salesforce_rejected' | 'retries_exhausted' | 'invalid_for_salesforce' | 'unreadable_action';
+/**
+ * matched_record_deleted: the Contact or Lead the customer matched was deleted or merged, and a
+ * fresh match found it gone again.
+ */
+export type FailReason =
+  | 'salesforce_rejected'
+  | 'retries_exhausted'
+  | 'invalid_for_salesforce'
+  | 'unreadable_action'
+  | 'matched_record_deleted';
 export type UnmatchedReason = 'no_customer_identifier' | 'no_matching_record';
 export type ActionReason = SkipReason | HoldReason | FailReason | UnmatchedReason;
 
@@ -128,6 +137,8 @@ export interface StoredAction extends NewAction {
   errorCode: string | null;
   errorMessage: string | null;
   updatedAt: number;
+  /** To be matched afresh, past the match cache (retried, swept, or its matched record was gone). */
+  rematch: boolean;
 }
 
 /**

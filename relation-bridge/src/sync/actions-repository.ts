@@ -64,6 +64,17 @@ export interface ActionOutcome {
   match?: MatchRecord | null;
   errorCode?: string | null;
   errorMessage?: string | null;
+  /** Match it afresh next time, past the match cache (its matched record turned out to be gone). */
+  rematch?: boolean;
+}
+
+/** A retried action, classified again against the inbox's link as it is now. */
+export interface Reclassification {
+  actionId: string;
+  state: 'pending' | 'skipped' | 'held';
+  reason: ActionReason | null;
+  linkId: string | null;
+  orgId: string | null;
 }
 
 export interface ClaimOptions {
@@ -126,12 +137,21 @@ export interface ActionsRepository {
   holdLink(linkId: string, reason: ActionReason, now: number): Promise<number>;
   /** Moves held actions of the link (all, or those held for one of `reasons`) back to pending, due now. */
   resumeHeld(linkId: string, now: number, reasons?: readonly ActionReason[]): Promise<number>;
+  /** Failed, held or unmatched actions among these ids (what a retry may take). */
+  retryable(actionIds: readonly string[]): Promise<StoredAction[]>;
   /**
-   * Moves failed, held or unmatched actions (by id) back to pending, due now, through the
-   * inbox's current link when it has one (the link they came through may have been
-   * deleted and made again).
+   * A retry: the actions, still failed, held or unmatched, take their new classification,
+   * with a fresh attempt count and a match past the cache; returns how many changed.
    */
-  retry(actionIds: readonly string[], now: number): Promise<number>;
+  reclassify(items: readonly Reclassification[], now: number): Promise<number>;
+  /**
+   * The sweep of unmatched actions: up to `limit` of the org's actions left unmatched (no
+   * record found) since `since`, those given a chance longest ago first, go back to pending
+   * to be matched afresh. Returns how many.
+   */
+  requeueUnmatched(orgId: string, since: number, limit: number, now: number): Promise<number>;
+  /** Orgs with actions left unmatched (no record found) since `since`. */
+  orgsWithUnmatched(since: number): Promise<string[]>;
   /**
    * A link is deleted: its pending and held actions wait, held as `link_deleted`, for the
    * inbox's next link.
@@ -189,6 +209,7 @@ interface ActionRow {
   error_code: string | null;
   error_message: string | null;
   updated_at: number;
+  rematch: number;
 }
 
 function toStoredAction(row: ActionRow): StoredAction {
@@ -216,6 +237,7 @@ function toStoredAction(row: ActionRow): StoredAction {
     errorCode: row.error_code,
     errorMessage: row.error_message,
     updatedAt: row.updated_at,
+    rematch: row.rematch === 1,
   };
 }
 
@@ -223,11 +245,33 @@ function toStoredAction(row: ActionRow): StoredAction {
 const ROW_KEY = sql.dialect({ sqlite: 'rowid', postgres: 'action_id' });
 /** PostgreSQL: lock the rows read, skipping those another instance holds. SQLite has one writer. */
 const SKIP_LOCKED = sql.dialect({ sqlite: '', postgres: 'FOR UPDATE SKIP LOCKED' });
-const ACTION_COLUMNS = sql.raw(
-  'action_id, webhook_id, inbox_id, inbox_name, kind, channel, occurred_at, received_at, payload, state, reason, ' +
-    'link_id, org_id, attempts, next_attempt_at, write_attempted_at, sf_event_id, who_id, owner_id, match_record, ' +
-    'error_code, error_message, updated_at',
-);
+const ACTION_COLUMN_NAMES = [
+  'action_id',
+  'webhook_id',
+  'inbox_id',
+  'inbox_name',
+  'kind',
+  'channel',
+  'occurred_at',
+  'received_at',
+  'payload',
+  'state',
+  'reason',
+  'link_id',
+  'org_id',
+  'attempts',
+  'next_attempt_at',
+  'write_attempted_at',
+  'sf_event_id',
+  'who_id',
+  'owner_id',
+  'match_record',
+  'error_code',
+  'error_message',
+  'updated_at',
+  'rematch',
+];
+const ACTION_COLUMNS = sql.raw(ACTION_COLUMN_NAMES.join(', '));
 
 function flag(value: unknown): number {
   return value === undefined ? 0 : 1;
@@ -320,16 +364,17 @@ export function createActionsRepository(db: SqlExecutor): ActionsRepository {
           const isNew = accepted.has(stored(action.actionId)) && firstByAction.get(action.actionId) === action;
           return { status: isNew ? 'accepted' : 'duplicate', actionId: action.actionId };
         }
-        if (first !== action && !sameBody(first.bodyHash)) {
-          return { status: 'conflict', actionId: existing?.actionId ?? first.actionId };
+        // Compared with the delivery as stored (recorded before this group, or by its first),
+        // not with whichever came first in the group: a replay of a stored body stays a
+        // duplicate even next to a reuse of its id with another body.
+        if (existing !== undefined) {
+          return sameBody(existing.bodyHash)
+            ? { status: 'duplicate', actionId: existing.actionId }
+            : { status: 'conflict', actionId: existing.actionId };
         }
-        if (existing === undefined) {
-          // The delivery could not be recorded: its action vanished meanwhile (purged). Say so, do not pretend.
-          return { status: 'duplicate', actionId: action.actionId };
-        }
-        return sameBody(existing.bodyHash)
-          ? { status: 'duplicate', actionId: existing.actionId }
-          : { status: 'conflict', actionId: existing.actionId };
+        if (first !== action && !sameBody(first.bodyHash)) return { status: 'conflict', actionId: first.actionId };
+        // The delivery could not be recorded: its action vanished meanwhile (purged). Say so, do not pretend.
+        return { status: 'duplicate', actionId: action.actionId };
       });
     },
 
@@ -402,17 +447,21 @@ export function createActionsRepository(db: SqlExecutor): ActionsRepository {
     },
 
     async claimDue({ orgId, limit, leaseOwner, leaseMs, now }) {
+      // The rows are picked once, in a CTE: inside IN (…), PostgreSQL may run a LIMITed,
+      // locking subquery more than once and take more rows than the limit.
       const rows = await db.all<ActionRow>(sql`
+        WITH picked AS (
+          SELECT action_id FROM actions
+           WHERE state = 'pending' AND org_id = ${orgId} AND next_attempt_at <= ${now}
+             AND (lease_until IS NULL OR lease_until <= ${now})
+           ORDER BY occurred_at, action_id
+           LIMIT ${limit}
+           ${SKIP_LOCKED})
         UPDATE actions
            SET lease_owner = ${leaseOwner}, lease_until = ${now + leaseMs}
-         WHERE action_id IN (
-                 SELECT action_id FROM actions
-                  WHERE state = 'pending' AND org_id = ${orgId} AND next_attempt_at <= ${now}
-                    AND (lease_until IS NULL OR lease_until <= ${now})
-                  ORDER BY occurred_at, action_id
-                  LIMIT ${limit}
-                  ${SKIP_LOCKED})
-        RETURNING ${ACTION_COLUMNS}`);
+          FROM picked
+         WHERE actions.action_id = picked.action_id
+        RETURNING ${sql.raw(ACTION_COLUMN_NAMES.map((name) => `actions.${name}`).join(', '))}`);
       // RETURNING gives no order guarantee on either database: restore oldest first.
       return rows
         .sort((a, b) => a.occurred_at - b.occurred_at || compareText(a.action_id, b.action_id))
@@ -464,6 +513,7 @@ export function createActionsRepository(db: SqlExecutor): ActionsRepository {
           match_record: outcome.match == null ? null : JSON.stringify(outcome.match),
           error_code: outcome.errorCode ?? null,
           error_message: outcome.errorMessage ?? null,
+          rematch: outcome.rematch === true ? 1 : 0,
         })),
         {
           action_id: 'text',
@@ -482,6 +532,7 @@ export function createActionsRepository(db: SqlExecutor): ActionsRepository {
           match_record: 'text',
           error_code: 'text',
           error_message: 'text',
+          rematch: 'int',
         },
         'o',
       );
@@ -498,6 +549,7 @@ export function createActionsRepository(db: SqlExecutor): ActionsRepository {
                match_record = CASE WHEN o.set_match = 1 THEN o.match_record ELSE actions.match_record END,
                error_code = o.error_code,
                error_message = o.error_message,
+               rematch = o.rematch,
                lease_owner = NULL,
                lease_until = NULL,
                updated_at = ${now}
@@ -518,16 +570,57 @@ export function createActionsRepository(db: SqlExecutor): ActionsRepository {
          WHERE link_id = ${linkId} AND state = 'held' ${only}`);
     },
 
-    async retry(actionIds, now) {
-      if (actionIds.length === 0) return 0;
-      const current = (column: string) =>
-        sql.raw(`(SELECT l.${column} FROM links l WHERE l.inbox_id = actions.inbox_id AND l.status <> 'deleted')`);
+    async retryable(actionIds) {
+      if (actionIds.length === 0) return [];
+      const rows = await db.all<ActionRow>(sql`
+        SELECT ${ACTION_COLUMNS} FROM actions
+         WHERE ${sql.in(sql`action_id`, actionIds)} AND ${sql.in(sql`state`, RETRYABLE_STATES)}`);
+      return rows.map(toStoredAction);
+    },
+
+    reclassify(items, now) {
+      if (items.length === 0) return Promise.resolve(0);
+      const rows = sql.rows(
+        items.map((item) => ({
+          action_id: item.actionId,
+          state: item.state,
+          reason: item.reason,
+          link_id: item.linkId,
+          org_id: item.orgId,
+        })),
+        { action_id: 'text', state: 'text', reason: 'text', link_id: 'text', org_id: 'text' },
+        'r',
+      );
       return db.run(sql`
         UPDATE actions
-           SET state = 'pending', reason = NULL, attempts = 0, next_attempt_at = ${now}, updated_at = ${now},
-               link_id = COALESCE(${current('id')}, link_id),
-               org_id = COALESCE(${current('org_id')}, org_id)
-         WHERE ${sql.in(sql`action_id`, actionIds)} AND ${sql.in(sql`state`, RETRYABLE_STATES)}`);
+           SET state = r.state, reason = r.reason, link_id = r.link_id, org_id = r.org_id,
+               attempts = 0, rematch = 1, error_code = NULL, error_message = NULL,
+               next_attempt_at = ${now}, updated_at = ${now}
+          FROM ${rows}
+         WHERE actions.action_id = r.action_id AND ${sql.in(sql`actions.state`, RETRYABLE_STATES)}`);
+    },
+
+    requeueUnmatched(orgId, since, limit, now) {
+      return db.run(sql`
+        WITH picked AS (
+          SELECT action_id FROM actions
+           WHERE state = 'unmatched' AND reason = 'no_matching_record' AND org_id = ${orgId}
+             AND received_at >= ${since}
+           ORDER BY COALESCE(rematched_at, 0), received_at
+           LIMIT ${limit}
+           ${SKIP_LOCKED})
+        UPDATE actions
+           SET state = 'pending', reason = NULL, rematch = 1, rematched_at = ${now}, next_attempt_at = ${now}
+          FROM picked
+         WHERE actions.action_id = picked.action_id AND actions.state = 'unmatched'`);
+    },
+
+    async orgsWithUnmatched(since) {
+      const rows = await db.all<{ org_id: string }>(sql`
+        SELECT DISTINCT org_id FROM actions
+         WHERE state = 'unmatched' AND reason = 'no_matching_record' AND org_id IS NOT NULL
+           AND received_at >= ${since}`);
+      return rows.map((row) => row.org_id);
     },
 
     holdForDeletedLink(linkId, now) {

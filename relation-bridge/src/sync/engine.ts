@@ -22,6 +22,12 @@ export interface EngineSettings extends PipelineSettings {
   policyCacheMs: number;
   /** At most one sync health upsert per org in this time. */
   healthIntervalMs: number;
+  /** How often actions left unmatched are matched again (0: never). */
+  rematchIntervalMs: number;
+  /** How far back (received) the unmatched actions of a rematch round go. */
+  rematchWindowMs: number;
+  /** Most unmatched actions per org per round. */
+  rematchBatch: number;
 }
 
 const CLASSIFY_PAGE = 500;
@@ -48,6 +54,7 @@ export class SyncEngine {
   private lingerStartedAt: number | null = null;
   private running: Promise<void> | null = null;
   private rerun = false;
+  private nextRematchAt = 0;
   private stopped = true;
 
   constructor(
@@ -182,6 +189,7 @@ export class SyncEngine {
 
   private async pass(): Promise<BatchReport[]> {
     await this.classifyReceived();
+    await this.rematchUnmatched();
     await this.policyHolds.release();
     const orgIds = await this.deps.store.actions.orgsWithDueActions(this.now());
     const results = await Promise.all(orgIds.map((orgId) => this.pipeline(orgId).drain()));
@@ -209,6 +217,26 @@ export class SyncEngine {
       this.pipelines.set(orgId, pipeline);
     }
     return pipeline;
+  }
+
+  /**
+   * Every SYNC_REMATCH_INTERVAL_MS, one instance (the one holding the round's lease) puts the
+   * orgs' recently unmatched actions, up to SYNC_REMATCH_BATCH each, those waiting longest
+   * first, back to pending, to be matched afresh in the next batch: a Contact or Lead created
+   * since is found without anyone retrying, at a bounded cost (their look-ups share the batch's
+   * calls). Those still without a record go back to unmatched.
+   */
+  private async rematchUnmatched(): Promise<void> {
+    const { store, settings, logger } = this.deps;
+    const at = this.now();
+    if (settings.rematchIntervalMs <= 0 || at < this.nextRematchAt) return;
+    this.nextRematchAt = at + settings.rematchIntervalMs;
+    if (!(await store.orgs.acquireLease('rematch', this.workerId, settings.rematchIntervalMs, at))) return;
+    const since = at - settings.rematchWindowMs;
+    for (const orgId of await store.actions.orgsWithUnmatched(since)) {
+      const requeued = await store.actions.requeueUnmatched(orgId, since, settings.rematchBatch, at);
+      if (requeued > 0) logger.info({ orgId, requeued }, 'unmatched actions go to be matched again');
+    }
   }
 
   /**

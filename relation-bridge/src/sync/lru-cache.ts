@@ -20,10 +20,11 @@ export class LruCache<V> {
     return entry.value;
   }
 
-  set(key: string, value: V): void {
+  /** `ttlMs`: this entry's own lifetime, when shorter than the cache's. */
+  set(key: string, value: V, ttlMs: number = this.ttlMs): void {
     if (this.maxEntries === 0 || this.ttlMs === 0) return;
     this.entries.delete(key);
-    this.entries.set(key, { value, expiresAt: this.now() + this.ttlMs });
+    this.entries.set(key, { value, expiresAt: this.now() + Math.min(ttlMs, this.ttlMs) });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done === true) break;

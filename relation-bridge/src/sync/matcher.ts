@@ -11,6 +11,8 @@ export interface MatchRequest {
   target: LinkTarget;
   emails: readonly string[];
   phones: readonly string[];
+  /** Look its identifiers up afresh, past the cache (a retry, the sweep of unmatched actions). */
+  fresh?: boolean;
 }
 
 /**
@@ -64,6 +66,11 @@ export const MATCH_RULE_TEXT =
   '(a converted Lead’s own), then the lowest Id';
 
 const MAX_RECORDED_CANDIDATES = 20;
+/**
+ * "Nothing found" is remembered for 15 seconds only: the usual fix for an unmatched customer is
+ * a sales rep creating the Lead, and the customer's next message should find it.
+ */
+const NOTHING_FOUND_TTL_MS = 15_000;
 /**
  * SOSL drops the logical operators of a search query longer than 4,000 characters (and
  * answers nothing beyond 10,000): the phones of one search stay within it.
@@ -122,6 +129,7 @@ export class CustomerMatcher {
     this.known = new Map();
     this.failed = new Map();
     const prepared = requests.map((request) => this.prepare(request));
+    for (const p of prepared) if (p.request.fresh === true) this.forgetIdentifiers(p.emails, p.phones);
     const query = (q: string[]) => api.queryManySettled(q);
 
     await runLookups(query, [
@@ -147,6 +155,14 @@ export class CustomerMatcher {
     ]);
 
     return new Map(prepared.map((p) => [p.request.actionId, this.decide(p)]));
+  }
+
+  /** Forgets what the cache knows of these identifiers, found or not. */
+  private forgetIdentifiers(emails: readonly string[], phones: readonly string[]): void {
+    for (const email of emails) {
+      for (const object of ['Contact', 'Lead'] as const) this.cache.delete(this.key('email', object, email));
+    }
+    for (const phone of phones) this.cache.delete(this.key('phone', 'any', phone));
   }
 
   /** Forgets every cached identifier that found this record (it turned out to be gone). */
@@ -187,7 +203,7 @@ export class CustomerMatcher {
 
   private remember(key: string, found: MatchCandidate[]): void {
     this.known.set(key, found);
-    this.cache.set(key, found);
+    this.cache.set(key, found, found.length === 0 ? NOTHING_FOUND_TTL_MS : undefined);
   }
 
   private key(kind: 'email' | 'phone', object: MatchedObject | 'any', value: string): string {

@@ -93,9 +93,13 @@ const OUTAGE_PAUSE_MAX_MS = 5 * 60_000;
 function isOutage(failure: BridgeError): boolean {
   return (
     failure.kind === 'retryable' &&
-    (OUTAGE_CODES.has(failure.code) || (failure.remoteStatus !== undefined && OUTAGE_STATUSES.has(failure.remoteStatus)))
+    (OUTAGE_CODES.has(failure.code) ||
+      (failure.remoteStatus !== undefined && OUTAGE_STATUSES.has(failure.remoteStatus)))
   );
 }
+
+/** The matched Contact or Lead is gone (deleted, or merged into another). */
+const GONE_RECORD_ERRORS = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY']);
 
 /** Record-level errors that a later attempt can get past. */
 const RETRYABLE_RECORD_ERRORS = new Set(['UNABLE_TO_LOCK_ROW', 'REQUEST_RUNNING_TOO_LONG', 'SERVER_UNAVAILABLE']);
@@ -362,6 +366,7 @@ export class OrgPipeline {
             actionId: a.actionId,
             target: effective(a).target,
             emails: a.payload.customer.emails ?? [],
+            fresh: a.rematch,
             phones: [...(a.payload.customer.phones ?? []), a.payload.action.call?.phone ?? ''].filter((p) => p !== ''),
           })),
         [ownerLookup, ...(ownerCheck === null ? [] : [ownerCheck])],
@@ -498,7 +503,31 @@ export class OrgPipeline {
       this.deps.policies.forgetOwner(this.orgId, intended.ownerId);
       return this.retryLater(action, first.statusCode, first.message, undefined, false);
     }
-    if (first.fields.includes('WhoId') && intended.whoId) this.matcher.forgetRecord(intended.whoId);
+    if (first.fields.includes('WhoId') && intended.whoId) {
+      this.matcher.forgetRecord(intended.whoId);
+      if (GONE_RECORD_ERRORS.has(first.statusCode)) {
+        // Deleted, or merged into another record: match once more, afresh, before giving up.
+        if (!action.rematch) {
+          return {
+            ...this.postpone(action, this.deps.now()),
+            keepWriteAttempted: false,
+            rematch: true,
+            errorCode: first.statusCode,
+            errorMessage: first.message,
+          };
+        }
+        return {
+          actionId: action.actionId,
+          state: 'failed',
+          reason: 'matched_record_deleted',
+          whoId: intended.whoId,
+          ownerId: intended.ownerId ?? null,
+          match: intended.match ?? null,
+          errorCode: first.statusCode,
+          errorMessage: first.message,
+        };
+      }
+    }
     if (first.fields.includes('OwnerId') && intended.ownerId) this.owners.forgetUser(intended.ownerId);
     return {
       actionId: action.actionId,

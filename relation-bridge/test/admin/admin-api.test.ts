@@ -281,7 +281,14 @@ describe('action log through the admin API', () => {
       actionIds: [ids.failed, ids.unmatched, ids.synced, ids.skipped, 'act_missing'],
     });
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ retried: 2 });
+    expect(answer.body).toEqual({
+      retried: 2,
+      willSync: 2,
+      held: {},
+      skipped: {},
+      waitingForLink: 0,
+      notRetryable: 3,
+    });
     expect((await harness.store.actions.get(ids.failed as string))?.state).toBe('pending');
     expect((await harness.store.actions.get(ids.unmatched as string))?.state).toBe('pending');
     expect((await harness.store.actions.get(ids.synced as string))?.state).toBe('synced');

@@ -154,7 +154,7 @@ describe('the console for a linked inbox', () => {
 
     removeRule();
     await failedRow.getByRole('button', { name: `チケット ${failed.ticket.id} の操作を再試行` }).click();
-    await page.getByText('再試行を受け付けました。まもなく同期されます。').waitFor();
+    await page.getByText('再試行を受け付けました。顧客を照合し直して、まもなく同期されます。').waitFor();
     await harness.bridge.engine.runUntilIdle();
     expect(await harness.bridge.store.actions.get(failed.action.id)).toMatchObject({ state: 'synced' });
     expect(harness.eventsFor(failed.action.id)).toHaveLength(1);

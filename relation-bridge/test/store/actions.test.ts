@@ -261,7 +261,10 @@ describeEachStore('Store: the actions of the sync, from classification to outcom
       updatedAt: T0 + 1,
     });
 
-    await store().actions.retry([action.actionId], T0 + 2);
+    await store().actions.reclassify(
+      [{ actionId: action.actionId, state: 'pending', reason: null, linkId: LINK, orgId: ORG }],
+      T0 + 2,
+    );
     await claim('worker-1', T0 + 2);
     await store().actions.complete(
       [{ actionId: action.actionId, state: 'synced', sfEventId: '00U9' }],
@@ -307,12 +310,24 @@ describeEachStore('Store: the actions of the sync, from classification to outcom
       'worker-1',
       T0 + 1,
     );
+    const retryable = await store().actions.retryable([failed.actionId, unmatched.actionId, synced.actionId, 'act_x']);
+    expect(retryable.map((a) => a.actionId).sort()).toEqual([failed.actionId, unmatched.actionId].sort());
+    // The synced one is not retryable, whatever the caller asks.
     expect(
-      await store().actions.retry([failed.actionId, unmatched.actionId, synced.actionId, 'act_unknown'], T0 + 5),
+      await store().actions.reclassify(
+        [failed, unmatched, synced].map((a) => ({
+          actionId: a.actionId,
+          state: 'pending' as const,
+          reason: null,
+          linkId: LINK,
+          orgId: ORG,
+        })),
+        T0 + 5,
+      ),
     ).toBe(2);
     const retried = await claim('worker-1', T0 + 5);
     expect(retried.map((a) => a.actionId).sort()).toEqual([failed.actionId, unmatched.actionId].sort());
-    expect(retried.every((a) => a.attempts === 0 && a.state === 'pending')).toBe(true);
+    expect(retried.every((a) => a.attempts === 0 && a.state === 'pending' && a.rematch)).toBe(true);
     expect(await store().actions.get(synced.actionId)).toMatchObject({ state: 'synced' });
   });
 
@@ -415,7 +430,7 @@ describeEachStore('Store: the actions of the sync, from classification to outcom
     expect(await claim('worker-2', T0 + 2 * LEASE_MS)).toEqual([]);
   });
 
-  it("a retried action goes through the inbox's current link, and a deleted link's held actions wait for the next", async () => {
+  it("a deleted link's pending and held actions wait for the inbox's next link, which takes them over", async () => {
     const [waiting, failed] = (await pendingActions(2)) as [IncomingAction, IncomingAction];
     await claim('worker-1', T0);
     await store().actions.complete(
@@ -435,8 +450,38 @@ describeEachStore('Store: the actions of the sync, from classification to outcom
       orgId: OTHER_ORG,
       nextAttemptAt: T0 + 3,
     });
-    expect(await store().actions.retry([failed.actionId], T0 + 4)).toBe(1);
-    expect(await store().actions.get(failed.actionId)).toMatchObject({ state: 'pending', linkId: LINK });
+    expect(await store().actions.get(failed.actionId)).toMatchObject({ state: 'failed', linkId: LINK });
+  });
+
+  it('sweeps unmatched actions back for a fresh match, those given a chance longest ago first, within the window', async () => {
+    const actions = await pendingActions(4);
+    await claim('worker-1', T0);
+    await store().actions.complete(
+      actions.map((a) => ({
+        actionId: a.actionId,
+        state: 'unmatched' as const,
+        reason: 'no_matching_record' as const,
+      })),
+      'worker-1',
+      T0 + 1,
+    );
+    expect(await store().actions.orgsWithUnmatched(0)).toEqual([ORG]);
+    expect(await store().actions.requeueUnmatched(ORG, 0, 3, T0 + 10)).toBe(3);
+    const first = await claim('worker-1', T0 + 10);
+    expect(first).toHaveLength(3);
+    expect(first.every((a) => a.rematch && a.reason === null)).toBe(true);
+    // Still nothing found: back to unmatched; the one not swept yet goes first next time.
+    await store().actions.complete(
+      first.map((a) => ({ actionId: a.actionId, state: 'unmatched' as const, reason: 'no_matching_record' as const })),
+      'worker-1',
+      T0 + 11,
+    );
+    expect(await store().actions.requeueUnmatched(ORG, 0, 1, T0 + 20)).toBe(1);
+    const second = await claim('worker-1', T0 + 20);
+    expect(second.map((a) => a.actionId)).toEqual(
+      actions.map((a) => a.actionId).filter((id) => !first.some((f) => f.actionId === id)),
+    );
+    expect(await store().actions.requeueUnmatched(ORG, T0 + 1_000_000, 10, T0 + 30)).toBe(0);
   });
 
   it('classification pages by cursor, so that a page never reads the same row twice', async () => {

@@ -48,6 +48,7 @@ function action(overrides: Partial<StoredAction['payload']['action']> = {}, titl
     match: null,
     errorCode: null,
     errorMessage: null,
+    rematch: false,
     updatedAt: 0,
   };
 }

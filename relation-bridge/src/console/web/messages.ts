@@ -248,7 +248,14 @@ const ja = {
   'log.salesforce': 'Salesforce のメッセージ',
   'log.retry': '再試行',
   'log.retryLabel': 'チケット {ticket} の操作を再試行',
-  'log.retried': '再試行を受け付けました。まもなく同期されます。',
+  'log.retried': '再試行を受け付けました。顧客を照合し直して、まもなく同期されます。',
+  'log.retriedBeforeLink':
+    'この行動は現在の連携より前に行われたため、同期されません (連携前の行動は同期の対象外です)。',
+  'log.retriedNoLink': 'この受信箱には連携がないため、同期されません。',
+  'log.retriedHeld':
+    '再試行を受け付けましたが、連携が同期できる状態になるまで待機します (再認証が必要か、連携が無効です)。',
+  'log.retriedWaiting': '連携が削除されたため、この受信箱の次の連携を待っています。連携を作り直すと同期されます。',
+  'log.retriedNothing': 'この行動は再試行できる状態ではありません (同期済み、同期待ち、またはスキップ済み)。',
   'log.empty': '該当する記録はありません。',
   'log.ticketLink': 'チケット {id}',
 
@@ -269,6 +276,10 @@ const ja = {
     '顧客にメールアドレスも電話番号もないため、Salesforce のレコードを探せませんでした。',
   'reason.salesforce_rejected': 'Salesforce が行動の作成を拒否しました (入力規則など)。',
   'reason.retries_exhausted': 'Salesforce に接続できない状態が続き、再試行の上限に達しました。',
+  'reason.link_deleted': '連携が削除されたため、この受信箱の次の連携を待っています。連携を作り直すと同期されます。',
+  'reason.unreadable_action': '保存されたアクションを読み取れませんでした。Salesforce には送られていません。',
+  'reason.matched_record_deleted':
+    '一致した取引先責任者またはリードが削除または統合されており、照合し直しても見つかりませんでした。',
   'reason.invalid_for_salesforce': '行動のデータが Salesforce の制約を満たしていません。',
   'reason.needs_reauth': 'Salesforce の認証が切れているため保留しています。再認証すると同期されます。',
   'reason.link_disabled': '連携が無効のため保留しています。',
@@ -632,7 +643,15 @@ const en: Record<MessageKey, string> = {
   'log.salesforce': "Salesforce's message",
   'log.retry': 'Retry',
   'log.retryLabel': 'Retry the action of ticket {ticket}',
-  'log.retried': 'Retry accepted; it will sync shortly.',
+  'log.retried': 'Retry accepted: the customer is matched afresh, and it syncs shortly.',
+  'log.retriedBeforeLink':
+    'This action happened before the current link was made, so it is not synced (actions from before a link are not).',
+  'log.retriedNoLink': 'This inbox has no link, so the action is not synced.',
+  'log.retriedHeld':
+    'Retry accepted, but it waits until the link can sync (it needs re-authentication, or is disabled).',
+  'log.retriedWaiting':
+    'The link was deleted: this waits for the inbox’s next link, and syncs once the link is made again.',
+  'log.retriedNothing': 'This action cannot be retried now (it is synced, waiting to sync, or skipped).',
   'log.empty': 'No entries.',
   'log.ticketLink': 'Ticket {id}',
 
@@ -652,6 +671,11 @@ const en: Record<MessageKey, string> = {
   'reason.no_customer_identifier': 'The customer has neither an email address nor a phone number to look for.',
   'reason.salesforce_rejected': 'Salesforce refused to create the Event (a validation rule, for example).',
   'reason.retries_exhausted': 'Salesforce stayed unreachable until the retries ran out.',
+  'reason.link_deleted':
+    'The link was deleted: this waits for the inbox’s next link, and syncs once the link is made again.',
+  'reason.unreadable_action': 'The stored action could not be read back; nothing was sent to Salesforce.',
+  'reason.matched_record_deleted':
+    'The matched Contact or Lead was deleted or merged, and matching again found nothing.',
   'reason.invalid_for_salesforce': "The Event's data breaks a Salesforce rule.",
   'reason.needs_reauth': 'Held: the Salesforce authorisation expired. It syncs after re-authentication.',
   'reason.link_disabled': 'Held: the link is disabled.',
@@ -781,9 +805,12 @@ export const REASON_CODES = [
   'salesforce_rejected',
   'retries_exhausted',
   'invalid_for_salesforce',
+  'matched_record_deleted',
+  'unreadable_action',
   'needs_reauth',
   'link_disabled',
   'disabled_in_salesforce',
+  'link_deleted',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -144,8 +144,10 @@ export const errorLogPage: Page = async (context) => {
                     () => {
                       void (async () => {
                         try {
-                          await api('POST', '/actions/retry', { actionIds: [action.actionId] });
-                          context.refresh({ kind: 'status', text: t('log.retried') });
+                          const report = await api<RetryReport>('POST', '/actions/retry', {
+                            actionIds: [action.actionId],
+                          });
+                          context.refresh({ kind: 'status', text: t(retryMessage(report)) });
                         } catch (error) {
                           result.replaceChildren(failure(error));
                         }
@@ -194,3 +196,20 @@ export const errorLogPage: Page = async (context) => {
   };
   await load();
 };
+
+/** What a retry reported for one action, as the admin reads it: what will happen, truthfully. */
+interface RetryReport {
+  willSync: number;
+  held: Record<string, number>;
+  skipped: Record<string, number>;
+  waitingForLink: number;
+}
+
+function retryMessage(report: RetryReport): MessageKey {
+  if (report.willSync > 0) return 'log.retried';
+  if ((report.skipped.before_link ?? 0) > 0) return 'log.retriedBeforeLink';
+  if ((report.skipped.no_link ?? 0) > 0) return 'log.retriedNoLink';
+  if (Object.keys(report.held).length > 0) return 'log.retriedHeld';
+  if (report.waitingForLink > 0) return 'log.retriedWaiting';
+  return 'log.retriedNothing';
+}

@@ -31,13 +31,16 @@ CREATE TABLE actions (
   match_record       TEXT,
   error_code         TEXT,
   error_message      TEXT,
-  updated_at         BIGINT  NOT NULL
+  updated_at         BIGINT  NOT NULL,
+  rematch            INTEGER NOT NULL DEFAULT 0,
+  rematched_at       BIGINT
 );
 CREATE INDEX actions_due ON actions (state, org_id, next_attempt_at);
 CREATE INDEX actions_received ON actions (received_at) WHERE state = 'received';
 CREATE INDEX actions_updated ON actions (updated_at, action_id);
 CREATE INDEX actions_inbox_updated ON actions (inbox_id, updated_at, action_id);
 CREATE INDEX actions_link_updated ON actions (link_id, updated_at, action_id);
+CREATE INDEX actions_unmatched ON actions (org_id, rematched_at) WHERE state = 'unmatched';
 
 CREATE TABLE deliveries (
   webhook_id  TEXT   PRIMARY KEY,

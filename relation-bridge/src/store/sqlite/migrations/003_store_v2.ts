@@ -1,6 +1,6 @@
 /**
  * Store v2: one record per OAuth flow (the PKCE verifier and who started it, together), who
- * created each Salesforce authorisation, a version for optimistic concurrency on links, the
+ * created each Salesforce authorisation, the rematching of unmatched actions, a version for optimistic concurrency on links, the
  * body hash of each delivery (a webhook-id reused for another body is refused), and named
  * leases (one sync writer per org, one token refresh per authorisation, across instances).
  * OAuth flows in progress during the upgrade are dropped: they last minutes, and the admin
@@ -37,6 +37,12 @@ ALTER TABLE salesforce_auths ADD COLUMN created_by_name TEXT;
 ALTER TABLE links ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 
 ALTER TABLE deliveries ADD COLUMN body_hash TEXT;
+
+-- An action to match afresh, past the cache (a retry, the sweep of unmatched actions, a
+-- matched record found deleted), and when the sweep last gave it another chance.
+ALTER TABLE actions ADD COLUMN rematch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE actions ADD COLUMN rematched_at INTEGER;
+CREATE INDEX actions_unmatched ON actions (org_id, rematched_at) WHERE state = 'unmatched';
 
 CREATE TABLE leases (
   name       TEXT    PRIMARY KEY,
