@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { IncomingAction } from '../../src/sync/actions-repository';
 import { bodyFor, deliver, type IntakeServer, startIntakeServer } from '../intake/intake-server';
 import { callAs, signInOverHttp } from '../auth/session-client';
 import { type BridgeHarness, HARNESS_ADMIN_TOKEN, startBridgeHarness } from '../helpers/bridge-harness';
@@ -155,5 +157,38 @@ describe('a webhook-id reused with another body', () => {
       .filter((entry) => entry.msg.includes('webhook-id reused'));
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatchObject({ level: 40, webhookId: 'msg_reused' });
+  });
+
+  it('a replay committed in one group with a reuse of its id is still a duplicate, and the reuse a conflict, in either order', async () => {
+    // Found by the fuzz suite: the group commit compared later deliveries with the first in
+    // the group instead of the stored one, and answered a plain replay 409.
+    const body = bodyFor('act_grouped');
+    expect((await deliver(server, { body, webhookId: 'msg_grouped' })).status).toBe(202);
+    const incoming = (text: string): IncomingAction => {
+      const payload = JSON.parse(text) as IncomingAction['payload'];
+      return {
+        actionId: payload.action.id,
+        webhookId: 'msg_grouped',
+        inboxId: payload.inbox.id,
+        inboxName: payload.inbox.name ?? null,
+        kind: payload.action.kind,
+        channel: payload.action.channel,
+        occurredAt: Date.parse(payload.action.occurred_at),
+        receivedAt: server.clock.now,
+        payload,
+        bodyHash: createHash('sha256').update(text).digest('hex'),
+      };
+    };
+    const replay = incoming(body);
+    const reuse = incoming(bodyFor('act_other_grouped'));
+    expect((await server.store.actions.ingest([reuse, replay])).map((result) => result.status)).toEqual([
+      'conflict',
+      'duplicate',
+    ]);
+    expect((await server.store.actions.ingest([replay, reuse])).map((result) => result.status)).toEqual([
+      'duplicate',
+      'conflict',
+    ]);
+    expect(await server.store.actions.get('act_other_grouped')).toBeNull();
   });
 });
