@@ -1,44 +1,29 @@
-import type { ActionReason, ActionState, LinkTarget, SfEnvironment } from '../core/types';
-import type { userView } from '../auth/routes';
-import type { actionView, healthView, LinkView } from './views';
+import type { z } from 'zod';
+import type { ActionReason, ActionState } from '../core/types';
+import type {
+  ActionsPageView,
+  ActionWithPayloadView,
+  AuthorizationStartedView,
+  CreatedUserView,
+  DeleteResultView,
+  InboxHealthView,
+  LinkView,
+} from './contract';
+import type { createUserBody } from '../auth/routes';
+import type { authorizeLinkBody, retryActionsBody, updateLinkBody } from './schemas';
+import type { RetryReport } from '../sync/retry';
 
-/** A typed caller of the admin API over HTTP, used by the CLI (and usable by scripts). */
+/**
+ * A typed caller of the admin API over HTTP, used by the CLI (and usable by scripts). Its
+ * request and answer types are the API's own schemas (schemas.ts, contract.ts), so the
+ * client cannot drift from the server.
+ */
 
-export type ActionView = ReturnType<typeof actionView>;
-export type HealthView = ReturnType<typeof healthView>;
-export type { LinkView };
+export type { ActionView, ConsoleUserView, LinkView } from './contract';
+export type HealthView = InboxHealthView;
+export type AuthorizeLinkRequest = z.input<typeof authorizeLinkBody>;
 
-export interface AuthorizationView {
-  authorizeUrl: string;
-  state: string;
-  expiresAt: string;
-}
-
-export interface AuthorizeLinkRequest {
-  inboxId: string;
-  inboxName?: string;
-  environment: SfEnvironment;
-  myDomain?: string;
-  target: LinkTarget;
-  defaultOwnerId?: string;
-}
-
-export interface DeleteLinkView {
-  deleted: true;
-  revoked: boolean;
-  revokeSkipped: string | null;
-  message: string;
-  link: LinkView;
-}
-
-export interface CreateUserRequest {
-  email: string;
-  name: string;
-  isOwner?: boolean;
-  password?: string;
-}
-
-export type ConsoleUserView = ReturnType<typeof userView>;
+export type CreateUserRequest = z.input<typeof createUserBody>;
 
 export interface ActionsQuery {
   inboxId?: string;
@@ -79,7 +64,7 @@ export class AdminClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  authorizeLink(request: AuthorizeLinkRequest): Promise<AuthorizationView> {
+  authorizeLink(request: AuthorizeLinkRequest): Promise<AuthorizationStartedView> {
     return this.call('POST', '/links/authorize', request);
   }
 
@@ -95,23 +80,23 @@ export class AdminClient {
     return this.call('GET', `/links/${encodeURIComponent(id)}`);
   }
 
-  updateLink(id: string, changes: { target?: LinkTarget; defaultOwnerId?: string }): Promise<LinkView> {
+  updateLink(id: string, changes: z.input<typeof updateLinkBody>): Promise<LinkView> {
     return this.call('PATCH', `/links/${encodeURIComponent(id)}`, changes);
   }
 
-  deleteLink(id: string): Promise<DeleteLinkView> {
+  deleteLink(id: string): Promise<DeleteResultView> {
     return this.call('DELETE', `/links/${encodeURIComponent(id)}`);
   }
 
-  reauthorizeLink(id: string): Promise<AuthorizationView> {
+  reauthorizeLink(id: string): Promise<AuthorizationStartedView> {
     return this.call('POST', `/links/${encodeURIComponent(id)}/reauthorize`);
   }
 
-  inboxHealth(inboxId: string): Promise<HealthView> {
+  inboxHealth(inboxId: string): Promise<InboxHealthView> {
     return this.call('GET', `/inboxes/${encodeURIComponent(inboxId)}/health`);
   }
 
-  listActions(query: ActionsQuery = {}): Promise<{ actions: ActionView[]; nextCursor: string | null }> {
+  listActions(query: ActionsQuery = {}): Promise<ActionsPageView> {
     const params = new URLSearchParams();
     if (query.inboxId !== undefined) params.set('inboxId', query.inboxId);
     if (query.state !== undefined) params.set('state', query.state.join(','));
@@ -122,16 +107,16 @@ export class AdminClient {
     return this.call('GET', `/actions${suffix(params)}`);
   }
 
-  getAction(actionId: string): Promise<ActionView & { payload: unknown }> {
+  getAction(actionId: string): Promise<ActionWithPayloadView> {
     return this.call('GET', `/actions/${encodeURIComponent(actionId)}`);
   }
 
-  retryActions(actionIds: string[]): Promise<{ retried: number }> {
+  retryActions(actionIds: z.input<typeof retryActionsBody>['actionIds']): Promise<RetryReport> {
     return this.call('POST', '/actions/retry', { actionIds });
   }
 
   /** Creates a console user; without a password one is generated and returned once. */
-  createUser(request: CreateUserRequest): Promise<{ user: ConsoleUserView; generatedPassword: string | null }> {
+  createUser(request: CreateUserRequest): Promise<CreatedUserView> {
     return this.call('POST', '/users', request);
   }
 

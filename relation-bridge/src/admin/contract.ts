@@ -249,7 +249,8 @@ export const Inbox = z
     inboxId: z.string(),
     name: z.string(),
     registeredAt: time(),
-    role: Role.meta({ description: "The caller's role." }),
+    // The caller's role.
+    role: Role,
     link: orNull(LinkSummary),
   })
   .meta({ id: 'Inbox' });
@@ -363,6 +364,7 @@ export type PendingLinkView = z.output<typeof PendingLink>;
 export type SalesforceAuthorizationView = z.output<typeof SalesforceAuthorization>;
 export type SalesforceUserView = z.output<typeof SalesforceUser>;
 export type WebhookSecretView = z.output<typeof WebhookSecret>;
+export type RetryResultView = z.output<typeof RetryResult>;
 export type AddedWebhookSecretView = z.output<typeof AddedWebhookSecret>;
 
 /** The lists, as each endpoint wraps them. */

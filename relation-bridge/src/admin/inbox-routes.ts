@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import { isOwner, requireInboxRole, requireOwner, roleOn } from '../auth/access';
+import { type EffectiveRole, isOwner, requireInboxRole, requireOwner, roleOn } from '../auth/access';
 import { principalOf } from '../auth/http';
 import { BridgeError } from '../core/errors';
 import type { Link } from '../core/types';
@@ -8,6 +8,7 @@ import type { RegisteredInbox } from './inboxes-repository';
 import type { AccountsRepository } from '../auth/accounts-repository';
 import type { InboxesRepository } from './inboxes-repository';
 import { auditQuery, memberBody, parseOrThrow, registerInboxBody, renameInboxBody } from './schemas';
+import type { InboxView, LinkSummaryView, MemberView, UnregisteredInboxView } from './contract';
 import { auditView } from './views';
 
 function param(value: string | string[] | undefined): string {
@@ -18,7 +19,7 @@ function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-function linkSummary(link: Link | undefined) {
+function linkSummary(link: Link | undefined): LinkSummaryView | null {
   return link === undefined ? null : { id: link.id, status: link.status, target: link.target, orgId: link.orgId };
 }
 
@@ -40,10 +41,10 @@ export function registerInboxRoutes(
     now,
   }: { links: Links; inboxes: InboxesRepository; accounts: AccountsRepository; now: () => number },
 ): void {
-  const inboxView = (inbox: RegisteredInbox, role: string | null, link: Link | undefined) => ({
+  const inboxView = (inbox: RegisteredInbox, role: EffectiveRole, link: Link | undefined): InboxView => ({
     inboxId: inbox.inboxId,
     name: inbox.name,
-    registeredAt: iso(inbox.registeredAt),
+    registeredAt: new Date(inbox.registeredAt).toISOString(),
     role,
     link: linkSummary(link),
   });
@@ -52,12 +53,16 @@ export function registerInboxRoutes(
     const principal = principalOf(res);
     const registered = await inboxes.list();
     const linkOf = new Map((await links.store.links.listLinks()).map((link) => [link.inboxId, link]));
-    const visible = registered.filter((inbox) => roleOn(principal, inbox.inboxId) !== null);
+    // Only the inboxes the caller holds a role on, each with that role.
+    const visible = registered.flatMap((inbox) => {
+      const role = roleOn(principal, inbox.inboxId);
+      return role === null ? [] : [inboxView(inbox, role, linkOf.get(inbox.inboxId))];
+    });
     const known = new Set(registered.map((inbox) => inbox.inboxId));
     const unregistered = isOwner(principal)
       ? (await inboxes.listSeen())
           .filter((seen) => !known.has(seen.inboxId))
-          .map((seen) => ({
+          .map((seen): UnregisteredInboxView => ({
             inboxId: seen.inboxId,
             inboxName: seen.inboxName,
             actions: seen.actions,
@@ -66,7 +71,7 @@ export function registerInboxRoutes(
           }))
       : [];
     res.json({
-      inboxes: visible.map((inbox) => inboxView(inbox, roleOn(principal, inbox.inboxId), linkOf.get(inbox.inboxId))),
+      inboxes: visible,
       unregistered,
     });
   });
@@ -117,7 +122,7 @@ export function registerInboxRoutes(
     const inboxId = param(req.params.inboxId);
     requireInboxRole(principalOf(res), inboxId, 'member');
     const users = new Map((await accounts.listUsers()).map((user) => [user.id, user]));
-    const members = (await inboxes.listMembers(inboxId)).map((membership) => {
+    const members = (await inboxes.listMembers(inboxId)).map((membership): MemberView => {
       const user = users.get(membership.userId);
       return {
         userId: membership.userId,

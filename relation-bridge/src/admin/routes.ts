@@ -28,6 +28,7 @@ import {
   updateLinkBody,
   webhookSecretBody,
 } from './schemas';
+import type { RetryResultView } from './contract';
 import { actionView, healthView, linkView, webhookSecretView } from './views';
 import type { WebhookSecrets } from '../intake/webhook-secrets';
 import { initiatorOf, registerWizardRoutes } from './wizard-routes';
@@ -71,7 +72,7 @@ function param(value: string | string[] | undefined): string {
   return Array.isArray(value) ? value.join('/') : (value ?? '');
 }
 
-/** The JSON admin API, mounted at /api/v1 (docs/admin-api.md, docs/openapi.yaml). */
+/** The JSON admin API, mounted at /api/v1 (docs/admin-api.md; docs/openapi.json is generated from openapi.ts). */
 export function createAdminRouter({
   links,
   store,
@@ -223,7 +224,8 @@ export function createAdminRouter({
       'actions retried by an admin',
     );
     if (report.willSync > 0) onRetried?.();
-    res.json(report);
+    const answer: RetryResultView = report;
+    res.json(answer);
   });
 
   router.get('/actions/:actionId', async (req, res) => {

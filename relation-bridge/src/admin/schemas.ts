@@ -3,7 +3,7 @@ import { BridgeError } from '../core/errors';
 import { checkWebhookSecret } from '../intake/signature';
 import type { ActionReason, ActionState } from '../core/types';
 
-/** Request shapes of the admin API; each is documented in docs/openapi.yaml. */
+/** Request shapes of the admin API: they validate requests and make the OpenAPI document (openapi.ts). */
 
 export const ACTION_STATES = [
   'received',

@@ -4,10 +4,21 @@ import type { InboxHealth } from '../links/link-health';
 import type { LinkAuditEntry } from '../links/audit-repository';
 import type { PendingLink } from '../links/pending-links-repository';
 import type { WebhookSecretSummary } from '../intake/webhook-secrets';
+import type {
+  ActionView,
+  ActionWithPayloadView,
+  AuditEntryView,
+  InboxHealthView,
+  LinkView,
+  PendingLinkView,
+  SalesforceAuthorizationView,
+  WebhookSecretView,
+} from './contract';
 
 /**
- * The JSON shapes of the admin API (docs/openapi.yaml). Times are ISO 8601 in UTC.
- * Tokens never leave the store, so none of these shapes can carry one.
+ * The admin API's answers, made from the domain: each is typed by its schema in
+ * contract.ts (docs/openapi.json). Times are ISO 8601 in UTC. Tokens never leave the store,
+ * so none of these shapes can carry one.
  */
 
 function iso(ms: number): string;
@@ -16,7 +27,7 @@ function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-export function linkView(link: Link) {
+export function linkView(link: Link): LinkView {
   return {
     id: link.id,
     inboxId: link.inboxId,
@@ -36,12 +47,12 @@ export function linkView(link: Link) {
   };
 }
 
-export type LinkView = ReturnType<typeof linkView>;
-
 /** An action as the error/audit log shows it; `withPayload` adds the full webhook body. */
-export function actionView(action: StoredAction, withPayload = false) {
+export function actionView(action: StoredAction): ActionView;
+export function actionView(action: StoredAction, withPayload: true): ActionWithPayloadView;
+export function actionView(action: StoredAction, withPayload = false): ActionView | ActionWithPayloadView {
   const { payload } = action;
-  const view = {
+  const view: ActionView = {
     actionId: action.actionId,
     webhookId: action.webhookId,
     inboxId: action.inboxId,
@@ -77,7 +88,7 @@ export function actionView(action: StoredAction, withPayload = false) {
   return withPayload ? { ...view, payload } : view;
 }
 
-export function healthView(health: InboxHealth) {
+export function healthView(health: InboxHealth): InboxHealthView {
   return {
     inboxId: health.inboxId,
     status: health.status,
@@ -103,7 +114,7 @@ export function healthView(health: InboxHealth) {
 }
 
 /** A pending link without its tokens. */
-export function pendingLinkView(pending: PendingLink) {
+export function pendingLinkView(pending: PendingLink): PendingLinkView {
   return {
     id: pending.id,
     inboxId: pending.inboxId,
@@ -118,7 +129,7 @@ export function pendingLinkView(pending: PendingLink) {
   };
 }
 
-export function authorizationView(held: HeldAuthorization) {
+export function authorizationView(held: HeldAuthorization): SalesforceAuthorizationView {
   const { auth } = held;
   return {
     id: auth.id,
@@ -138,7 +149,7 @@ export function authorizationView(held: HeldAuthorization) {
   };
 }
 
-export function auditView(entry: LinkAuditEntry) {
+export function auditView(entry: LinkAuditEntry): AuditEntryView {
   return {
     id: entry.id,
     inboxId: entry.inboxId,
@@ -150,6 +161,6 @@ export function auditView(entry: LinkAuditEntry) {
   };
 }
 
-export function webhookSecretView(summary: WebhookSecretSummary) {
+export function webhookSecretView(summary: WebhookSecretSummary): WebhookSecretView {
   return { ...summary, createdAt: iso(summary.createdAt) };
 }

@@ -1,5 +1,6 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
+import type { ConsoleUserView } from '../admin/contract';
 import { parseOrThrow } from '../admin/schemas';
 import { BridgeError } from '../core/errors';
 import { refuseUnstorableText, withBodyDeadline } from '../core/http-hardening';
@@ -23,22 +24,22 @@ const password = z
     params: { code: 'common_password' },
   });
 
-const signInBody = z.strictObject({ email: z.string().max(254), password: z.string().max(MAX_PASSWORD_LENGTH) });
-const changePasswordBody = z.strictObject({
+export const signInBody = z.strictObject({ email: z.string().max(254), password: z.string().max(MAX_PASSWORD_LENGTH) });
+export const changePasswordBody = z.strictObject({
   currentPassword: z.string().max(MAX_PASSWORD_LENGTH),
   newPassword: password,
 });
-const createUserBody = z.strictObject({
+export const createUserBody = z.strictObject({
   email,
   name,
   isOwner: z.boolean().default(false),
   password: password.optional(),
 });
-const updateUserBody = z
+export const updateUserBody = z
   .strictObject({ name: name.optional(), isOwner: z.boolean().optional(), password: password.optional() })
   .refine((body) => Object.keys(body).length > 0, { message: 'give name, isOwner, password or several' });
 
-export function userView(user: ConsoleUser, roles: InboxMembership[]) {
+export function userView(user: ConsoleUser, roles: InboxMembership[]): ConsoleUserView {
   return {
     id: user.id,
     email: user.email,

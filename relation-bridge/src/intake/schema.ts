@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DIRECTIONS } from '../core/channels';
+import { DIRECTIONS, KNOWN_ACTION_KINDS, SYNCABLE_CHANNELS } from '../core/channels';
 import type { ActionPayload } from '../core/types';
 
 /**
@@ -46,53 +46,83 @@ const timestampWithOffset = z.iso.datetime({
   error: 'must be an RFC 3339 date-time with an offset, e.g. 2026-11-28T10:15:00+09:00',
 });
 
-export const webhookBodySchema = z.object({
-  type: z.literal('ticket.action.created'),
-  action: z.object({
-    id,
-    kind: text().min(1).max(LIMITS.keyword),
-    occurred_at: timestampWithOffset,
-    channel: text().min(1).max(LIMITS.keyword),
-    direction: z.enum(DIRECTIONS),
-    subject: optionalText(LIMITS.subject),
-    body: optionalText(LIMITS.body),
-    operator: z
+export const webhookBodySchema = z
+  .object({
+    type: z.literal('ticket.action.created').meta({ description: 'The event type; the only one in v1.' }),
+    action: z.object({
+      id: id.meta({
+        description:
+          "The action's idempotency key: a retried delivery may carry a new webhook-id but the same action.id.",
+      }),
+      kind: text()
+        .min(1)
+        .max(LIMITS.keyword)
+        .meta({
+          description: `${KNOWN_ACTION_KINDS.join(', ')}; any other kind is accepted and not synced.`,
+          examples: [...KNOWN_ACTION_KINDS],
+        }),
+      occurred_at: timestampWithOffset.meta({
+        description:
+          'When the action happened: RFC 3339 with a Z or ±hh:mm offset (a time without an offset is refused).',
+      }),
+      channel: text()
+        .min(1)
+        .max(LIMITS.keyword)
+        .meta({
+          description: `The ${SYNCABLE_CHANNELS.length} channels that sync: ${SYNCABLE_CHANNELS.join(', ')}. Any other channel is accepted and recorded as channel_not_supported.`,
+          examples: [...SYNCABLE_CHANNELS],
+        }),
+      direction: z.enum(DIRECTIONS),
+      subject: optionalText(LIMITS.subject),
+      body: optionalText(LIMITS.body).meta({ description: 'The message or memo text, any Unicode.' }),
+      operator: z
+        .object({
+          id: optionalText(LIMITS.id),
+          name: optionalText(LIMITS.name),
+          email: optionalText(LIMITS.email),
+        })
+        .nullish()
+        .meta({ description: 'The helpdesk user who took the action; their email chooses the Event owner.' }),
+      call: z
+        .object({
+          duration_seconds: z.number().int().min(0).max(LIMITS.callSeconds).nullish(),
+          phone: optionalText(LIMITS.phone),
+        })
+        .nullish()
+        .meta({ description: 'Present on call_memo actions.' }),
+    }),
+    ticket: z.object({
+      id,
+      title: optionalText(LIMITS.subject),
+      status: optionalText(LIMITS.keyword),
+      // A URL parser takes a lone surrogate too (as %EF%BF%BD): checked like any text.
+      url: z
+        .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+        .max(LIMITS.url)
+        .refine(isWellFormed, WELL_FORMED)
+        .refine(hasNoNul, NO_NUL)
+        // The protocol check, as JSON Schema can say it.
+        .meta({ description: 'An http(s) link to the ticket in the helpdesk.', pattern: '^https?://' }),
+    }),
+    inbox: z.object({
+      id,
+      name: optionalText(LIMITS.name),
+    }),
+    customer: z
       .object({
         id: optionalText(LIMITS.id),
         name: optionalText(LIMITS.name),
-        email: optionalText(LIMITS.email),
+        code: optionalText(LIMITS.id),
+        emails: identifierList(LIMITS.email),
+        phones: identifierList(LIMITS.phone),
       })
-      .nullish(),
-    call: z
-      .object({
-        duration_seconds: z.number().int().min(0).max(LIMITS.callSeconds).nullish(),
-        phone: optionalText(LIMITS.phone),
-      })
-      .nullish(),
-  }),
-  ticket: z.object({
-    id,
-    title: optionalText(LIMITS.subject),
-    status: optionalText(LIMITS.keyword),
-    // A URL parser takes a lone surrogate too (as %EF%BF%BD): checked like any text.
-    url: z
-      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-      .max(LIMITS.url)
-      .refine(isWellFormed, WELL_FORMED)
-      .refine(hasNoNul, NO_NUL),
-  }),
-  inbox: z.object({
-    id,
-    name: optionalText(LIMITS.name),
-  }),
-  customer: z.object({
-    id: optionalText(LIMITS.id),
-    name: optionalText(LIMITS.name),
-    code: optionalText(LIMITS.id),
-    emails: identifierList(LIMITS.email),
-    phones: identifierList(LIMITS.phone),
-  }),
-});
+      .meta({ description: 'Who the action concerns; matched to a Contact or Lead by email, then phone.' }),
+  })
+  .meta({
+    title: 'relation-bridge helpdesk action webhook, v1',
+    description:
+      'Body of POST /webhooks/relation (docs/webhook-contract.md). Properties not listed here are accepted and ignored, so senders may extend the body. Unknown action kinds and channels are accepted and recorded as not synced. Every text must be well-formed Unicode without U+0000, which JSON Schema cannot say.',
+  });
 
 export interface PayloadIssue {
   /** Dot path into the body, array indexes as segments (`customer.emails.0`); empty for the body itself. */

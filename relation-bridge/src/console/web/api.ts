@@ -2,7 +2,7 @@ import { t } from './i18n';
 import { errorKey } from './messages';
 
 /**
- * The console's only way to the bridge: the documented JSON admin API (docs/openapi.yaml)
+ * The console's only way to the bridge: the documented JSON admin API (docs/openapi.json)
  * with the session cookie, and the session's CSRF token on every state-changing request.
  */
 
