@@ -36,6 +36,15 @@ if (jestArgs.length === 0) {
   check('PMD Apex security rules', 'node', ['scripts/pmd-check.mjs']);
   check('sf project convert source', 'node', ['scripts/convert-check.mjs']);
   check('package release check (offline gate of sf package version create)', 'node', ['scripts/release-check.mjs']);
+  // Fails for a high or critical advisory; an audit endpoint that cannot be reached (exit 3)
+  // is said in one line and counted neither way.
+  process.stdout.write('\n== npm audit of the production dependencies: node scripts/audit-check.mjs\n');
+  const audit = spawnSync('node', ['scripts/audit-check.mjs'], { cwd: root, stdio: 'inherit' });
+  if (audit.status === 0) passed += 1;
+  else if (audit.status !== 3) {
+    failed += 1;
+    process.stdout.write('!! npm audit failed\n');
+  }
 }
 
 check('console build (browser type check and compile)', 'npx', ['tsc', '-p', 'relation-bridge/src/console/web']);
