@@ -135,6 +135,7 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
     oauth,
     loginUrls: { production: config.SF_LOGIN_URL_PRODUCTION, sandbox: config.SF_LOGIN_URL_SANDBOX },
     apiVersion: config.SF_API_VERSION,
+    namespace: config.SF_NAMESPACE,
     requestTimeoutMs: config.SF_REQUEST_TIMEOUT_MS,
     now,
     logger,

@@ -24,6 +24,8 @@ const REASONS = {
   link_disabled: true,
   disabled_in_salesforce: true,
   link_deleted: true,
+  package_missing: true,
+  field_access_missing: true,
   salesforce_rejected: true,
   retries_exhausted: true,
   invalid_for_salesforce: true,

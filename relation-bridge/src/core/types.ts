@@ -43,8 +43,17 @@ export type SkipReason = 'no_link' | 'before_link' | 'channel_not_supported' | '
  * actions are kept and sync once the policy is active again.
  * link_deleted: the link was deleted while the action waited; it syncs through the inbox's
  * next link.
+ * package_missing / field_access_missing: the managed package is not installed in the org, or
+ * the authorising user lacks its Integration permission set (no field-level access to the
+ * Activity fields every Event carries); the actions sync once a later check finds it fixed.
  */
-export type HoldReason = 'needs_reauth' | 'link_disabled' | 'disabled_in_salesforce' | 'link_deleted';
+export type HoldReason =
+  | 'needs_reauth'
+  | 'link_disabled'
+  | 'disabled_in_salesforce'
+  | 'link_deleted'
+  | 'package_missing'
+  | 'field_access_missing';
 /** unreadable_action: the stored action could not be read back (it never reaches Salesforce). */
 /**
  * matched_record_deleted: the Contact or Lead the customer matched was deleted or merged, and a

@@ -16,6 +16,8 @@ export interface LinksOptions {
   loginUrls: LoginUrls;
   /** e.g. "66.0"; used for the API-access check made before a link is saved. */
   apiVersion: string;
+  /** SF_NAMESPACE: the package's namespace, whose fields the check before a link is saved looks for. */
+  namespace?: string;
   /** SF_REQUEST_TIMEOUT_MS: how long a Salesforce call made while linking may take. */
   requestTimeoutMs: number;
   logger: Logger;
@@ -56,6 +58,7 @@ export function createLinks(options: LinksOptions): Links {
     oauth: options.oauth,
     orgs: options.store.orgs,
     apiVersion: options.apiVersion,
+    ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
     requestTimeoutMs: options.requestTimeoutMs,
     logger: options.logger,
     now,

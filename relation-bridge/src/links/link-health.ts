@@ -1,5 +1,30 @@
 import type { ActionState, Link, OrgState } from '../core/types';
+import { isPackageProblem, PACKAGE_PROBLEMS, packageFixText } from '../salesforce/package-access';
 import type { LinksStore } from './link-lifecycle';
+
+/**
+ * What can be wrong with an inbox's link, each with a fix an admin can act on. The console
+ * says each in Japanese and English from its code (`problem.<code>`); the notice e-mail to
+ * the inbox's admins is to be sent from these codes too (and from the link, which names the
+ * Salesforce user a fix concerns), when a problem appears.
+ */
+export type LinkProblemCode =
+  | 'not_linked'
+  | 'needs_reauth'
+  | 'link_disabled'
+  | 'org_paused'
+  /** The managed package is not installed in the org: install it (then assign the permission set). */
+  | 'package_missing'
+  /** The authorising user lacks the Integration permission set: assign it to them. */
+  | 'field_access_missing'
+  | 'failed_actions'
+  | 'unmatched_actions';
+
+export interface LinkProblem {
+  code: LinkProblemCode;
+  /** In English, with the fix. */
+  message: string;
+}
 
 export interface InboxHealth {
   inboxId: string;
@@ -10,7 +35,7 @@ export interface InboxHealth {
   counts: Record<ActionState, number>;
   org: (OrgState & { bridgeApiCallsLast24h: number }) | null;
   lastSyncAt: number | null;
-  problems: Array<{ code: string; message: string }>;
+  problems: LinkProblem[];
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -34,6 +59,19 @@ export async function inboxHealth(store: LinksStore, inboxId: string, until: num
       });
     }
     if (link.status === 'disabled') problems.push({ code: 'link_disabled', message: 'The link is disabled.' });
+    // The sync's last word on the package, kept with the actions it held: the newest hold says it.
+    const [held] = await store.actions.list({
+      linkId: link.id,
+      states: ['held'],
+      reasons: [...PACKAGE_PROBLEMS],
+      limit: 1,
+    });
+    if (held?.reason != null && isPackageProblem(held.reason)) {
+      problems.push({
+        code: held.reason,
+        message: `${packageFixText(held.reason, link.authorizedUsername).en} Actions are held until then, and sync once it is done.`,
+      });
+    }
     if (state.pausedUntil !== null && state.pausedUntil > until) {
       problems.push({
         code: 'org_paused',

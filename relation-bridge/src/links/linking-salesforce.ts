@@ -2,6 +2,8 @@ import { BridgeError, type HttpReason, isBridgeError } from '../core/errors';
 import type { SalesforceAuth } from '../core/types';
 import type { Logger } from '../logging';
 import type { OAuthClient } from '../salesforce/oauth-client';
+import { assessPackageAccess, type PackageAccess, packageAccessReads } from '../salesforce/package-access';
+import { PACKAGE_NAMESPACE, PACKAGE_PERMISSION_SETS } from '../salesforce/package-names';
 import { SalesforceRestClient } from '../salesforce/rest-client';
 import type { Identity, SalesforceApi, SObjectRecord, TokenResponse } from '../salesforce/types';
 import type { OrgRepository } from '../sync/org-repository';
@@ -19,7 +21,7 @@ const API_ACCESS_ERROR_CODES = new Set([
 ]);
 
 export function linkError(code: string, reason: HttpReason, details?: unknown, cause?: unknown): BridgeError {
-  return new BridgeError('bad_input', linkErrorText(code).en, { code, reason, details, cause });
+  return new BridgeError('bad_input', linkErrorText(code, details).en, { code, reason, details, cause });
 }
 
 export function invalidOwner(ownerId: string): BridgeError {
@@ -45,6 +47,8 @@ export interface LinkingSalesforceOptions {
   oauth: OAuthClient;
   orgs: OrgRepository;
   apiVersion: string;
+  /** SF_NAMESPACE: the package's namespace, whose fields every Event carries. Default `inbx`. */
+  namespace?: string;
   requestTimeoutMs: number;
   logger: Logger;
   now: () => number;
@@ -57,8 +61,17 @@ export interface LinkingSalesforceOptions {
 
 /**
  * The Salesforce calls an admin's linking makes: the code exchange, the identity, the one
- * query that proves API access and an active default owner, revocations, and the user list.
- * Each failure becomes an answer the admin can act on.
+ * call that proves API access, the package's fields writable by the user and an active
+ * default owner, revocations, and the user list. Each failure becomes an answer the admin
+ * can act on.
+ *
+ * A link whose user cannot write the package's fields (the package missing, or the
+ * Integration permission set not assigned) is refused rather than made with its actions
+ * held: the admin is looking at the wizard at that moment, the fix is a minute in Setup, and
+ * linking again proves it at once, where a link made anyway would say "ready" and show
+ * whether the fix worked only at the sync's next check. Nothing is lost by refusing: actions
+ * before a link are not synced anyway, and a refused re-authentication leaves the link with
+ * the authorisation it had. When the package goes later, the sync holds the actions instead.
  */
 export class LinkingSalesforce {
   constructor(private readonly options: LinkingSalesforceOptions) {}
@@ -83,16 +96,21 @@ export class LinkingSalesforce {
   }
 
   /**
-   * One cheap REST call proves what the seed asks for: the org has API access and the
-   * user may use it. The same query confirms that the chosen default owner is an active
-   * user of this org, since every Event of the link may fall back to it.
+   * One REST call proves what the seed asks for: the org has API access and the user may use
+   * it. The same call (a composite) confirms that the chosen default owner is an active user
+   * of this org, since every Event of the link may fall back to it, and, with a describe of
+   * Event and the package's license, that the user can write the package's fields.
    */
   async verifyApiAccess(tokens: TokenResponse, identity: Identity, ownerId: string): Promise<void> {
     const { logger } = this.options;
     const orgId = identity.organizationId;
     let users: SObjectRecord[];
+    let access: PackageAccess | BridgeError;
     try {
-      users = await this.queryUsers(tokens.instanceUrl, tokens.accessToken, orgId, [identity.userId, ownerId]);
+      ({ users, access } = await this.checkAccess(this.restClient(tokens.instanceUrl, tokens.accessToken, orgId), [
+        identity.userId,
+        ownerId,
+      ]));
     } catch (error) {
       if (!isBridgeError(error)) throw error;
       if (error.kind === 'api_budget') {
@@ -117,6 +135,7 @@ export class LinkingSalesforce {
       }
       throw error;
     }
+    this.refuseWithoutPackage(access, orgId, identity.username);
     if (!isActiveUserAmong(users, ownerId))
       throw linkError('owner_not_found', 'bad_input', { defaultOwnerId: ownerId });
   }
@@ -129,18 +148,18 @@ export class LinkingSalesforce {
   }
 
   /**
-   * Proves that a held authorisation still works and that the owner is active: one query
-   * through the engine's refreshing session.
+   * Proves that a held authorisation still works, that its user can write the package's
+   * fields and that the owner is active: one call through the engine's refreshing session.
    */
   async requireUsableAuth(auth: SalesforceAuth, ownerId: string): Promise<void> {
     let users: SObjectRecord[];
+    let access: PackageAccess | BridgeError;
     try {
-      users = await this.apiFor(auth).query(
-        `SELECT Id, IsActive FROM User WHERE Id IN (${[...new Set([auth.userId, ownerId])].map((id) => `'${id}'`).join(', ')})`,
-      );
+      ({ users, access } = await this.checkAccess(this.apiFor(auth), [auth.userId, ownerId]));
     } catch (error) {
       throw this.reuseFailure(error, auth.id);
     }
+    this.refuseWithoutPackage(access, auth.orgId, auth.username);
     if (!isActiveUserAmong(users, ownerId))
       throw linkError('owner_not_found', 'bad_input', { defaultOwnerId: ownerId });
   }
@@ -225,6 +244,53 @@ export class LinkingSalesforce {
     return error;
   }
 
+  /**
+   * The users' `SELECT Id, IsActive FROM User`, a describe of Event and the package's license,
+   * in one composite call. A describe that failed on its own comes back as its error.
+   */
+  private async checkAccess(
+    api: SalesforceApi,
+    userIds: string[],
+  ): Promise<{ users: SObjectRecord[]; access: PackageAccess | BridgeError }> {
+    const namespace = this.options.namespace ?? PACKAGE_NAMESPACE;
+    const reads = packageAccessReads(namespace);
+    const read = await api.readSettled({
+      queries: [usersQuery(userIds), ...reads.queries],
+      describes: reads.describes,
+    });
+    const users = read.queries[0];
+    if (users === undefined || users instanceof BridgeError) {
+      throw users ?? new BridgeError('retryable', 'Salesforce answered no user query', { code: 'MALFORMED_RESPONSE' });
+    }
+    const described =
+      read.describes[0] ??
+      new BridgeError('retryable', 'Salesforce sent no describe of Event', { code: 'MALFORMED_RESPONSE' });
+    return { users, access: assessPackageAccess(namespace, described, read.queries[1]) };
+  }
+
+  /** A link is not made for a user who cannot write the package's fields: the error names the fix. */
+  private refuseWithoutPackage(access: PackageAccess | BridgeError, orgId: string, username: string): void {
+    const { logger } = this.options;
+    if (access instanceof BridgeError) {
+      // Nothing can be told; the sync checks again before its first write and holds if need be.
+      logger.warn(
+        { orgId, code: access.code, message: access.remoteMessage ?? access.message },
+        'the package fields could not be checked while linking; linking anyway',
+      );
+      return;
+    }
+    if (access.state === 'ok') return;
+    logger.warn({ orgId, username, problem: access.state }, 'link refused: the user cannot write the package fields');
+    throw linkError(access.state, 'bad_input', {
+      orgId,
+      username,
+      permissionSet: PACKAGE_PERMISSION_SETS.integration.name,
+      ...(access.state === 'field_access_missing'
+        ? { missingFields: access.missingFields, readOnlyFields: access.readOnlyFields }
+        : {}),
+    });
+  }
+
   /** `SELECT Id, IsActive FROM User` for the given ids, with one access token and no refresh. */
   private queryUsers(
     instanceUrl: string,
@@ -232,11 +298,13 @@ export class LinkingSalesforce {
     orgId: string,
     userIds: string[],
   ): Promise<SObjectRecord[]> {
-    const ids = [...new Set(userIds)];
-    // Only well-formed ids reach the SOQL text, so nothing can be injected through them.
-    for (const id of ids) if (!isUserId(id)) throw invalidOwner(id);
-    return this.restClient(instanceUrl, accessToken, orgId).query(
-      `SELECT Id, IsActive FROM User WHERE Id IN (${ids.map((id) => `'${id}'`).join(', ')})`,
-    );
+    return this.restClient(instanceUrl, accessToken, orgId).query(usersQuery(userIds));
   }
+}
+
+function usersQuery(userIds: string[]): string {
+  const ids = [...new Set(userIds)];
+  // Only well-formed ids reach the SOQL text, so nothing can be injected through them.
+  for (const id of ids) if (!isUserId(id)) throw invalidOwner(id);
+  return `SELECT Id, IsActive FROM User WHERE Id IN (${ids.map((id) => `'${id}'`).join(', ')})`;
 }

@@ -1,3 +1,5 @@
+import { packageFixText, type PackageProblem } from '../salesforce/package-access';
+
 /**
  * What an admin reads when linking fails, in both languages, keyed by the BridgeError code
  * that the links service throws. The callback page shows these; the admin API returns the
@@ -6,6 +8,15 @@
 export interface LinkErrorText {
   ja: string;
   en: string;
+}
+
+/** A link refused for the package: the fix, for the user who signed in (`{username}`), and to link again. */
+function refusedForPackage(problem: PackageProblem): LinkErrorText {
+  const fix = packageFixText(problem, '{username}');
+  return {
+    ja: `連携は作成されていません。${fix.ja}その後、もう一度連携してください。`,
+    en: `No link was made. ${fix.en} Then link again.`,
+  };
 }
 
 export const LINK_ERROR_TEXT: Record<string, LinkErrorText> = {
@@ -37,6 +48,8 @@ export const LINK_ERROR_TEXT: Record<string, LinkErrorText> = {
     ja: 'この組織またはユーザーは API を使用できません。API が利用できるエディション (Enterprise、Unlimited、Developer など) で、ユーザーのプロファイルまたは権限セットに「API の有効化」が必要です。',
     en: 'This org or user has no API access. The org needs an edition with API access (Enterprise, Unlimited, Developer…) and the user needs the "API Enabled" permission in their profile or a permission set.',
   },
+  package_missing: refusedForPackage('package_missing'),
+  field_access_missing: refusedForPackage('field_access_missing'),
   org_mismatch: {
     ja: '再認証で別の Salesforce 組織にログインしました。連携済みの組織にログインしてください。別の組織へ切り替えるには、連携を削除して作り直してください。',
     en: 'The re-authentication signed in to a different Salesforce org. Sign in to the linked org; to move to another org, delete the link and create a new one.',
@@ -91,6 +104,15 @@ export const LINK_ERROR_TEXT: Record<string, LinkErrorText> = {
   },
 };
 
-export function linkErrorText(code: string): LinkErrorText {
-  return LINK_ERROR_TEXT[code] ?? (LINK_ERROR_TEXT.internal_error as LinkErrorText);
+const SIGNED_IN_USER: LinkErrorText = { ja: 'サインインしたユーザー', en: 'the user who signed in' };
+
+/** The text for a code; `{username}` becomes the Salesforce user the error's details name. */
+export function linkErrorText(code: string, details?: unknown): LinkErrorText {
+  const text = LINK_ERROR_TEXT[code] ?? (LINK_ERROR_TEXT.internal_error as LinkErrorText);
+  const named = (details as { username?: unknown } | null | undefined)?.username;
+  const username = (language: keyof LinkErrorText) => (typeof named === 'string' ? named : SIGNED_IN_USER[language]);
+  return {
+    ja: text.ja.replaceAll('{username}', username('ja')),
+    en: text.en.replaceAll('{username}', username('en')),
+  };
 }

@@ -39,8 +39,11 @@ function consoleFailurePath(
   flow: FlowPeek | null,
   code: string,
   said: SalesforceSaid | null,
+  username: string | null,
 ): string {
   const query = new URLSearchParams({ error: code });
+  // The Salesforce user a fix names (assign the permission set to…).
+  if (username !== null) query.set('username', username);
   if (said !== null)
     query.set('salesforce', `${said.error}${said.description ? `: ${said.description}` : ''}`.slice(0, 300));
   if (flow === null || code === 'session_mismatch') return `${basePath}/link-result?${query}`;
@@ -58,6 +61,11 @@ function salesforceSaid(details: unknown): SalesforceSaid | null {
   if (typeof salesforceError !== 'string') return null;
   const description = typeof salesforceDescription === 'string' ? salesforceDescription : salesforceMessage;
   return { error: salesforceError, description: typeof description === 'string' ? description : null };
+}
+
+function usernameOf(details: unknown): string | null {
+  const username = (details as { username?: unknown } | null | undefined)?.username;
+  return typeof username === 'string' ? username : null;
 }
 
 /**
@@ -107,10 +115,15 @@ export function createOAuthCallbackRouter({
       if (failure.reason === 'internal') logger.error({ err: error }, 'oauth callback failed');
       const said = failure.reason === 'internal' ? null : salesforceSaid(failure.details);
       if (returnToConsole !== undefined && sessionHash !== null) {
-        res.redirect(303, consoleFailurePath(returnToConsole.basePath, flow, failure.code, said));
+        res.redirect(
+          303,
+          consoleFailurePath(returnToConsole.basePath, flow, failure.code, said, usernameOf(failure.details)),
+        );
         return;
       }
-      res.status(failure.status).send(renderLinkFailed(failure.code, linkErrorText(failure.code), said));
+      res
+        .status(failure.status)
+        .send(renderLinkFailed(failure.code, linkErrorText(failure.code, failure.details), said));
     }
   });
 

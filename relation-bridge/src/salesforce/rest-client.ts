@@ -8,6 +8,7 @@ import type {
   SalesforceApi,
   SaveResult,
   SessionHooks,
+  SObjectDescribe,
   SObjectRecord,
   UpsertResult,
 } from './types';
@@ -35,6 +36,7 @@ export interface RestClientOptions {
  * their next pages) or sObject Collections; it takes no Search subrequests at all.
  */
 export const MAX_QUERY_SUBREQUESTS = 5;
+export const MAX_COMPOSITE_SUBREQUESTS = 25;
 export const MAX_COLLECTION_RECORDS = 200;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -81,6 +83,46 @@ function asQueryPage(body: unknown): QueryPage {
   if (body === null || typeof body !== 'object' || !Array.isArray((body as QueryPage).records))
     throw malformed('query');
   return body as QueryPage;
+}
+
+function asDescribe(body: unknown): SObjectDescribe {
+  const described = body as { name?: unknown; fields?: unknown } | null;
+  if (typeof described?.name !== 'string' || !Array.isArray(described.fields)) throw malformed('describe');
+  return {
+    name: described.name,
+    fields: described.fields
+      .filter((field): field is Record<string, unknown> => field !== null && typeof field === 'object')
+      .filter((field) => typeof field.name === 'string')
+      .map((field) => ({
+        name: field.name as string,
+        createable: field.createable === true,
+        updateable: field.updateable === true,
+      })),
+  };
+}
+
+/** A GET to bundle; `query`: one of the at most 5 queries (Query, QueryAll, their next pages) a composite takes. */
+interface BundledGet {
+  path: string;
+  query: boolean;
+}
+
+/** Consecutive GETs in composite-sized groups: at most 5 queries and 25 subrequests each. */
+function compositeGroups(gets: readonly BundledGet[]): BundledGet[][] {
+  const groups: BundledGet[][] = [];
+  let current: BundledGet[] = [];
+  let queries = 0;
+  for (const get of gets) {
+    if (current.length === MAX_COMPOSITE_SUBREQUESTS || (get.query && queries === MAX_QUERY_SUBREQUESTS)) {
+      groups.push(current);
+      current = [];
+      queries = 0;
+    }
+    current.push(get);
+    if (get.query) queries += 1;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
 }
 
 function asSearchRecords(body: unknown): SObjectRecord[] {
@@ -135,7 +177,7 @@ export class SalesforceRestClient implements SalesforceApi {
 
   async queryMany(soqls: string[]): Promise<SObjectRecord[][]> {
     const pages = await this.bundledGets(
-      soqls.map((soql) => `${this.basePath}/query?q=${encodeURIComponent(soql)}`),
+      soqls.map((soql) => this.queryGet(soql)),
       'query',
     );
     const results: SObjectRecord[][] = [];
@@ -145,7 +187,7 @@ export class SalesforceRestClient implements SalesforceApi {
 
   async queryManySettled(soqls: string[]): Promise<Array<SObjectRecord[] | BridgeError>> {
     const pages = await this.bundledGets(
-      soqls.map((soql) => `${this.basePath}/query?q=${encodeURIComponent(soql)}`),
+      soqls.map((soql) => this.queryGet(soql)),
       'query',
       { settled: true },
     );
@@ -154,6 +196,38 @@ export class SalesforceRestClient implements SalesforceApi {
       results.push(page instanceof BridgeError ? page : await this.remainingPages(asQueryPage(page)));
     }
     return results;
+  }
+
+  async readSettled(reads: { queries: string[]; describes: string[] }): Promise<{
+    queries: Array<SObjectRecord[] | BridgeError>;
+    describes: Array<SObjectDescribe | BridgeError>;
+  }> {
+    const describeGets = reads.describes.map((type) => ({
+      path: `${this.basePath}/sobjects/${encodeURIComponent(type)}/describe`,
+      query: false,
+    }));
+    // Describes first: they fill the first composite, which holds 5 queries besides.
+    const bodies = await this.bundledGets(
+      [...describeGets, ...reads.queries.map((soql) => this.queryGet(soql))],
+      'read',
+      {
+        settled: true,
+      },
+    );
+    const describes = bodies.slice(0, describeGets.length).map((body) => {
+      if (body instanceof BridgeError) return body;
+      try {
+        return asDescribe(body);
+      } catch (error) {
+        if (error instanceof BridgeError) return error;
+        throw error;
+      }
+    });
+    const queries: Array<SObjectRecord[] | BridgeError> = [];
+    for (const page of bodies.slice(describeGets.length)) {
+      queries.push(page instanceof BridgeError ? page : await this.remainingPages(asQueryPage(page)));
+    }
+    return { queries, describes };
   }
 
   async search(sosl: string): Promise<SObjectRecord[]> {
@@ -246,22 +320,26 @@ export class SalesforceRestClient implements SalesforceApi {
    * error); failures of the session or the org, and whole requests that may pass later, are
    * still thrown. Otherwise the first failure is thrown.
    */
-  private async bundledGets(paths: string[], what: string): Promise<unknown[]>;
+  private queryGet(soql: string): BundledGet {
+    return { path: `${this.basePath}/query?q=${encodeURIComponent(soql)}`, query: true };
+  }
+
+  private async bundledGets(gets: BundledGet[], what: string): Promise<unknown[]>;
   private async bundledGets(
-    paths: string[],
+    gets: BundledGet[],
     what: string,
     options: { settled: true },
   ): Promise<Array<unknown | BridgeError>>;
-  private async bundledGets(paths: string[], what: string, options = { settled: false }): Promise<unknown[]> {
+  private async bundledGets(gets: BundledGet[], what: string, options = { settled: false }): Promise<unknown[]> {
     const settle = (error: BridgeError, wholeRequest: boolean): BridgeError => {
       if (!options.settled || (wholeRequest ? WHOLESALE_KINDS : SESSION_KINDS).has(error.kind)) throw error;
       return error;
     };
     const bodies: unknown[] = [];
-    for (const group of chunk(paths, MAX_QUERY_SUBREQUESTS)) {
+    for (const group of compositeGroups(gets)) {
       if (group.length === 1) {
         try {
-          bodies.push(await this.request('GET', group[0] as string));
+          bodies.push(await this.request('GET', (group[0] as BundledGet).path));
         } catch (error) {
           if (!(error instanceof BridgeError)) throw error;
           bodies.push(settle(error, true));
@@ -271,7 +349,7 @@ export class SalesforceRestClient implements SalesforceApi {
       let responses: CompositeSubresponse[];
       try {
         responses = await this.composite(
-          group.map((url, index) => ({ method: 'GET', url, referenceId: `${what}${index}` })),
+          group.map((get, index) => ({ method: 'GET', url: get.path, referenceId: `${what}${index}` })),
         );
       } catch (error) {
         if (!(error instanceof BridgeError)) throw error;

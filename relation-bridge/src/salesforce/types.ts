@@ -40,6 +40,13 @@ export interface SObjectRecord {
   [field: string]: unknown;
 }
 
+/** What the bridge reads of an sObject's describe: its fields as the calling user sees them. */
+export interface SObjectDescribe {
+  name: string;
+  /** Only the fields this user can see (field-level security); what they may do with each. */
+  fields: Array<{ name: string; createable: boolean; updateable: boolean }>;
+}
+
 export interface RecordError {
   statusCode: string;
   message: string;
@@ -100,6 +107,15 @@ export interface SalesforceApi {
    * are thrown.
    */
   queryManySettled(soqls: string[]): Promise<Array<SObjectRecord[] | BridgeError>>;
+  /**
+   * Queries and sObject describes (`GET /sobjects/{type}/describe`) settled alike, bundled
+   * in /composite: a describe is an sObject resource, which Composite takes beside its at
+   * most 5 queries (25 subrequests in all), so describes ride along in the queries' calls.
+   */
+  readSettled(reads: { queries: string[]; describes: string[] }): Promise<{
+    queries: Array<SObjectRecord[] | BridgeError>;
+    describes: Array<SObjectDescribe | BridgeError>;
+  }>;
   /** SOSL via /search; returns searchRecords. One call. */
   search(sosl: string): Promise<SObjectRecord[]>;
   /**

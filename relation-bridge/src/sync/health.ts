@@ -171,6 +171,11 @@ export class HealthReporter {
       });
       return true;
     } catch (error) {
+      // Without the package, or without its Integration permission set, the health object is
+      // not there for this user, so the record cannot say what is wrong exactly when it matters
+      // most (the Events fail for the same reason). The fix is shown by the bridge instead: the
+      // link health (admin API and console) and the held actions name it. Where the object is
+      // writable and only the Activity fields are out of reach, the record's last error does.
       if (isBridgeError(error) && PACKAGE_ABSENT_CODES.has(error.code)) {
         if (report.absentUntil === null) {
           logger.info(

@@ -1,9 +1,10 @@
 import { BridgeError, isBridgeError } from '../core/errors';
 import type { Link, MatchCandidate, MatchRecord, StoredAction } from '../core/types';
 import type { Logger } from '../logging';
+import { packageHoldMessage, type PackageRefusal } from '../salesforce/package-access';
 import { soqlString } from '../salesforce/soql';
 import type { LinksRepository } from '../links/links-repository';
-import type { NewRecord, RecordError } from '../salesforce/types';
+import type { NewRecord, RecordError, SalesforceApi, SaveResult } from '../salesforce/types';
 import type { Store } from '../store/store';
 import type { ActionOutcome, ActionsRepository } from './actions-repository';
 import { backoffDelay } from './backoff';
@@ -100,6 +101,13 @@ function isOutage(failure: BridgeError): boolean {
 
 /** The matched Contact or Lead is gone (deleted, or merged into another). */
 const GONE_RECORD_ERRORS = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY']);
+
+/**
+ * Salesforce's refusals of a field the bridge writes: the package's fields are gone, or out
+ * of the user's reach, since the last check (or some other field is), so the check is made
+ * again before anything is decided.
+ */
+const FIELD_REFUSALS = new Set(['INVALID_FIELD', 'INVALID_FIELD_FOR_INSERT_UPDATE']);
 
 /** Record-level errors that a later attempt can get past. */
 const RETRYABLE_RECORD_ERRORS = new Set(['UNABLE_TO_LOCK_ROW', 'REQUEST_RUNNING_TOO_LONG', 'SERVER_UNAVAILABLE']);
@@ -315,9 +323,16 @@ export class OrgPipeline {
       }
       const api = sessions.clientFor(auth);
       const query = (queries: string[]) => api.queryManySettled(queries);
-      // The org's link policies decide what each action is matched against, so a stale read is
-      // renewed first (sharing its call with the look-up of uncertain sends, when there is one).
-      let policyRead: Lookup[] = policies.isFresh(this.orgId) ? [] : [policies.lookupFor(this.orgId)];
+      // The org's link policies decide what each action is matched against, and the user's
+      // access to the package's fields whether any Event can be written at all: what is stale
+      // of both is renewed first, in one call. Without the package or the access, the actions
+      // wait held until a later check finds it fixed.
+      await policies.refresh(api, this.orgId, auth);
+      const refusal = policies.refusalOf(authId);
+      if (refusal !== null) {
+        const held = actions.map((a) => this.heldForPackage(a, refusal, auth.username, null));
+        return { outcomes: held, pause: null, reauth: null };
+      }
 
       // A send of another worker (a crashed instance) may still be answered for as long as its
       // request could last: look those actions up only once it cannot be in flight any more.
@@ -335,9 +350,7 @@ export class OrgPipeline {
             uncertain.map((a) => a.actionId),
             existing,
           ),
-          ...policyRead,
         ]);
-        policyRead = [];
         for (const [actionId, eventId] of existing) {
           decided.set(actionId, {
             actionId,
@@ -352,7 +365,6 @@ export class OrgPipeline {
       }
       if (toSend.length === 0) return { outcomes: [...decided.values()], pause: null, reauth: null };
 
-      await runLookups(query, policyRead);
       const effective = (action: StoredAction): EffectiveLink =>
         applyPolicy(links.get(action.linkId ?? '') as Link, policies.current(this.orgId));
       const ownerCheck = policies.ownerCheckFor(this.orgId);
@@ -445,10 +457,27 @@ export class OrgPipeline {
           ),
         );
         const owned = sending.filter((s) => marked.has(s.action.actionId));
-        const results = owned.length === 0 ? [] : await api.createRecords(owned.map((s) => s.record));
+        let results: SaveResult[];
+        try {
+          results = owned.length === 0 ? [] : await api.createRecords(owned.map((s) => s.record));
+        } catch (error) {
+          const refused = isBridgeError(error) && FIELD_REFUSALS.has(error.code) ? error.code : null;
+          const found = refused === null ? null : await this.refusalNow(api, auth);
+          if (found === null) throw error;
+          for (const { action } of owned) {
+            decided.set(action.actionId, this.heldForPackage(action, found, auth.username, refused));
+          }
+          return { outcomes: [...decided.values()], pause: null, reauth: null };
+        }
+        const fieldRefused = (result: SaveResult | undefined) =>
+          result?.errors.find((error) => FIELD_REFUSALS.has(error.statusCode))?.statusCode ?? null;
+        const found = results.some((result) => fieldRefused(result) !== null) ? await this.refusalNow(api, auth) : null;
         owned.forEach((item, index) => {
           const result = results[index];
-          if (result?.success === true && result.id !== null) {
+          const refused = fieldRefused(result);
+          if (found !== null && refused !== null) {
+            decided.set(item.action.actionId, this.heldForPackage(item.action, found, auth.username, refused));
+          } else if (result?.success === true && result.id !== null) {
             decided.set(item.action.actionId, {
               ...item.outcome,
               sfEventId: result.id,
@@ -469,6 +498,38 @@ export class OrgPipeline {
       const handled = this.groupFailure(authId, rest, error);
       return { ...handled, outcomes: [...decided.values(), ...handled.outcomes] };
     }
+  }
+
+  /**
+   * The package is missing, or the user cannot write its fields: the action waits, held with
+   * the fix, until a later check finds it fixed (PolicyHolds brings it back). The fix goes to
+   * the inbox's sync health too, which Salesforce shows wherever the user may still write it.
+   */
+  private heldForPackage(
+    action: StoredAction,
+    refusal: PackageRefusal,
+    username: string,
+    errorCode: string | null,
+  ): ActionOutcome {
+    const message = packageHoldMessage(refusal, username);
+    if (action.linkId !== null) {
+      this.deps.policyHolds.add(this.orgId, action.linkId);
+      this.deps.health.recordError(action.linkId, this.deps.now(), message);
+    }
+    return {
+      actionId: action.actionId,
+      state: 'held',
+      reason: refusal.state,
+      keepWriteAttempted: true,
+      errorCode,
+      errorMessage: message,
+    };
+  }
+
+  /** After Salesforce refused a field: the package access checked again now; what keeps Events out, if that is it. */
+  private async refusalNow(api: SalesforceApi, auth: { id: string; username: string }): Promise<PackageRefusal | null> {
+    await this.deps.policies.refresh(api, this.orgId, auth, { force: true });
+    return this.deps.policies.refusalOf(auth.id);
   }
 
   /** Finds the Events already written for these actions (an earlier send whose outcome was lost). */

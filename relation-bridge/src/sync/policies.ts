@@ -1,11 +1,18 @@
-import type { BridgeError } from '../core/errors';
+import { BridgeError } from '../core/errors';
 import type { AppliedPolicy, BodyCapture, Link, LinkTarget } from '../core/types';
 import { isUserId, sameSalesforceId } from '../links/salesforce-ids';
 import type { Logger } from '../logging';
 import { soqlString } from '../salesforce/soql';
-import type { SObjectRecord } from '../salesforce/types';
+import type { SalesforceApi, SObjectRecord } from '../salesforce/types';
 import type { Lookup } from './lookups';
 import { packageApiNames, type PolicyNames } from '../salesforce/package-names';
+import {
+  assessPackageAccess,
+  packageAccessReads,
+  packageHoldMessage,
+  type PackageAccess,
+  type PackageRefusal,
+} from '../salesforce/package-access';
 
 /**
  * The Salesforce admin's per-inbox link policy: one `Inbox_Link__mdt` record (custom
@@ -157,17 +164,105 @@ interface CacheEntry {
   readAt: number;
 }
 
+/** What the last check found of one authorisation's access to the package; `unknown`: the describe failed. */
+export type KnownPackageAccess = PackageAccess | { state: 'unknown' };
+
+interface AccessEntry {
+  access: KnownPackageAccess;
+  readAt: number;
+}
+
 /**
- * Each org's policy records, read with SOQL at most once per TTL (as part of a batch's
- * first query round, or on their own while actions wait on a disabled inbox). An org
- * without the policy type is remembered as such for the TTL too, and logged once.
+ * What the org's Salesforce side says about syncing, renewed at most once per TTL: each org's
+ * policy records (SOQL), and each authorisation's access to the package's fields (a describe
+ * of Event with that user's session, and the package's license). `refresh` renews what is
+ * stale in one call, before a batch and while actions wait held. An org without the policy
+ * type is remembered as such for the TTL too, and logged once; so is a missing package or
+ * missing field access, with its fix.
  */
 export class PolicyCache {
   private readonly entries = new Map<string, CacheEntry>();
+  private readonly access = new Map<string, AccessEntry>();
   readonly names: PolicyNames;
 
   constructor(private readonly deps: { namespace: string; ttlMs: number; now: () => number; logger: Logger }) {
     this.names = policyNames(deps.namespace);
+  }
+
+  /**
+   * Renews, in one call, what is stale (or everything, with `force`): the org's policies and
+   * the package access of the authorisation `auth` (its user's describe of Event). Failures
+   * of the session, the budget or the connection are thrown; a read Salesforce refuses on its
+   * own is remembered as such.
+   */
+  async refresh(
+    api: Pick<SalesforceApi, 'readSettled'>,
+    orgId: string,
+    auth: { id: string; username: string },
+    options: { force?: boolean } = {},
+  ): Promise<void> {
+    const force = options.force === true;
+    const policies = force || !this.isFresh(orgId) ? this.lookupFor(orgId) : null;
+    const access = force || !this.accessIsFresh(auth.id) ? packageAccessReads(this.deps.namespace) : null;
+    if (policies === null && access === null) return;
+    const policyQueries = policies?.queries ?? [];
+    const read = await api.readSettled({
+      queries: [...policyQueries, ...(access?.queries ?? [])],
+      describes: access?.describes ?? [],
+    });
+    if (policies !== null) {
+      const own = read.queries.slice(0, policyQueries.length);
+      const error = own.find((result): result is BridgeError => result instanceof BridgeError);
+      if (error === undefined) policies.apply?.(own as SObjectRecord[][]);
+      else policies.reject?.(error);
+    }
+    if (access !== null) {
+      const described =
+        read.describes[0] ??
+        new BridgeError('retryable', 'Salesforce sent no describe of Event', { code: 'MALFORMED_RESPONSE' });
+      const assessed = assessPackageAccess(this.deps.namespace, described, read.queries[policyQueries.length]);
+      this.storeAccess(orgId, auth, assessed);
+    }
+  }
+
+  /** Checked within the TTL: no need to ask Salesforce again. */
+  accessIsFresh(authId: string): boolean {
+    const entry = this.access.get(authId);
+    return entry !== undefined && this.deps.now() - entry.readAt < this.deps.ttlMs;
+  }
+
+  /** What the last check found of the authorisation's access to the package; undefined when never checked. */
+  accessOf(authId: string): KnownPackageAccess | undefined {
+    return this.access.get(authId)?.access;
+  }
+
+  /** What keeps this authorisation from writing Events, as the last check found; null when nothing (or unknown). */
+  refusalOf(authId: string): PackageRefusal | null {
+    const access = this.accessOf(authId);
+    return access === undefined || access.state === 'ok' || access.state === 'unknown' ? null : access;
+  }
+
+  private storeAccess(orgId: string, auth: { id: string; username: string }, assessed: PackageAccess | BridgeError) {
+    const { logger } = this.deps;
+    const previous = this.access.get(auth.id)?.access.state;
+    const access: KnownPackageAccess = assessed instanceof BridgeError ? { state: 'unknown' } : assessed;
+    this.access.set(auth.id, { access, readAt: this.deps.now() });
+    if (assessed instanceof BridgeError) {
+      logger.warn(
+        { orgId, authId: auth.id, code: assessed.code, message: assessed.remoteMessage ?? assessed.message },
+        'the describe of Event failed; access to the package fields is checked again later',
+      );
+    } else if (assessed.state !== 'ok' && previous !== assessed.state) {
+      logger.warn(
+        { orgId, authId: auth.id, username: auth.username, problem: assessed.state },
+        `actions of this authorisation are held: ${packageHoldMessage(assessed, auth.username)}`,
+      );
+    } else if (assessed.state === 'ok' && previous !== undefined && previous !== 'ok' && previous !== 'unknown') {
+      logger.info(
+        { orgId, authId: auth.id, username: auth.username },
+        'the package fields are writable again: held actions sync',
+      );
+    }
   }
 
   /** Read within the TTL: no need to ask Salesforce again. */

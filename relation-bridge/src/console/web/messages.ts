@@ -157,6 +157,10 @@ const ja = {
   'problem.org_paused': 'Salesforce 組織の API 上限のため同期を一時停止しています。',
   'problem.failed_actions': '過去 24 時間に同期に失敗した操作があります。エラーログを確認してください。',
   'problem.unmatched_actions': '過去 24 時間に取引先責任者・リードが見つからなかった操作があります。',
+  'problem.package_missing':
+    'Salesforce 組織に Re:lation Inbox Bridge パッケージがないため、操作を保留しています。パッケージをインストールし、権限セット「Re:lation Inbox Bridge: Integration」を {username} に割り当ててください。数分以内に保留中の操作が同期されます。',
+  'problem.field_access_missing':
+    '{username} には行動のヘルプデスク項目を書き込む権限がないため、操作を保留しています。権限セット「Re:lation Inbox Bridge: Integration」を {username} に割り当ててください (設定 → 権限セット → 割り当ての管理)。数分以内に保留中の操作が同期されます。',
   'problem.other': '{message}',
 
   'target.contact': '取引先責任者',
@@ -284,6 +288,10 @@ const ja = {
   'reason.needs_reauth': 'Salesforce の認証が切れているため保留しています。再認証すると同期されます。',
   'reason.link_disabled': '連携が無効のため保留しています。',
   'reason.disabled_in_salesforce': 'Salesforce 側の連携ポリシーでこの受信箱が無効になっているため保留しています。',
+  'reason.package_missing':
+    'Salesforce 組織に Re:lation Inbox Bridge パッケージがないため保留しています。インストールすると同期されます。',
+  'reason.field_access_missing':
+    '認証ユーザーに権限セット「Re:lation Inbox Bridge: Integration」がなく、行動のヘルプデスク項目を書き込めないため保留しています。割り当てると同期されます。',
   'reason.none': '—',
 
   'members.title': 'メンバーと権限',
@@ -380,6 +388,10 @@ const ja = {
   'error.token_exchange_failed': 'Salesforce からトークンを取得できませんでした。もう一度連携を作成してください。',
   'error.api_access_missing':
     'この組織またはユーザーは API を使用できません。API が利用できるエディション (Enterprise、Unlimited、Developer など) で、ユーザーのプロファイルまたは権限セットに「API の有効化」が必要です。',
+  'error.package_missing':
+    'この Salesforce 組織には Re:lation Inbox Bridge パッケージがインストールされていないため、連携していません。パッケージをインストールし、権限セット「Re:lation Inbox Bridge: Integration」を {username} に割り当ててから、もう一度連携してください。',
+  'error.field_access_missing':
+    '{username} には行動のヘルプデスク項目 (パッケージの項目) を書き込む権限がないため、連携していません。権限セット「Re:lation Inbox Bridge: Integration」を {username} に割り当ててから (設定 → 権限セット → 割り当ての管理)、もう一度連携してください。',
   'error.org_mismatch': '再認証で別の Salesforce 組織にログインしました。連携済みの組織にログインしてください。',
   'error.user_mismatch': '再認証は、連携を認証したユーザーで行ってください。',
   'error.owner_not_found': '既定の割り当て先ユーザーが、この組織の有効なユーザーとして見つかりません。',
@@ -552,6 +564,10 @@ const en: Record<MessageKey, string> = {
   'problem.org_paused': "Syncing is paused for the org's API budget.",
   'problem.failed_actions': 'Some actions failed in the last 24 hours: see the error log.',
   'problem.unmatched_actions': 'Some actions matched no Contact or Lead in the last 24 hours.',
+  'problem.package_missing':
+    'Actions are held: the Re:lation Inbox Bridge package is not installed in the Salesforce org. Install it and assign the permission set "Re:lation Inbox Bridge: Integration" to {username}; the held actions sync within minutes.',
+  'problem.field_access_missing':
+    'Actions are held: {username} may not write the helpdesk fields of Events. Assign the permission set "Re:lation Inbox Bridge: Integration" to {username} (Setup → Permission Sets → Manage Assignments); the held actions sync within minutes.',
   'problem.other': '{message}',
 
   'target.contact': 'Contact',
@@ -680,6 +696,10 @@ const en: Record<MessageKey, string> = {
   'reason.needs_reauth': 'Held: the Salesforce authorisation expired. It syncs after re-authentication.',
   'reason.link_disabled': 'Held: the link is disabled.',
   'reason.disabled_in_salesforce': "Held: the org's link policy in Salesforce switched this inbox off.",
+  'reason.package_missing':
+    'Held: the Re:lation Inbox Bridge package is not installed in the Salesforce org. It syncs once it is installed.',
+  'reason.field_access_missing':
+    'Held: the authorising user lacks the permission set "Re:lation Inbox Bridge: Integration" and cannot write the helpdesk fields of Events. It syncs once it is assigned.',
   'reason.none': '—',
 
   'members.title': 'Members and roles',
@@ -774,6 +794,10 @@ const en: Record<MessageKey, string> = {
   'error.token_exchange_failed': 'The bridge could not obtain tokens from Salesforce. Start the link again.',
   'error.api_access_missing':
     'This org or user has no API access. The org needs an edition with API access (Enterprise, Unlimited, Developer…) and the user needs the "API Enabled" permission.',
+  'error.package_missing':
+    'No link was made: the Re:lation Inbox Bridge package is not installed in this Salesforce org. Install it, assign the permission set "Re:lation Inbox Bridge: Integration" to {username}, then link again.',
+  'error.field_access_missing':
+    'No link was made: {username} may not write the helpdesk fields of Events (the package’s fields). Assign the permission set "Re:lation Inbox Bridge: Integration" to {username} (Setup → Permission Sets → Manage Assignments), then link again.',
   'error.org_mismatch': 'The re-authentication signed in to a different Salesforce org. Sign in to the linked org.',
   'error.user_mismatch': 'Re-authenticate as the user who authorised the link.',
   'error.owner_not_found': 'The default owner is not an active user of this org.',
@@ -811,6 +835,8 @@ export const REASON_CODES = [
   'link_disabled',
   'disabled_in_salesforce',
   'link_deleted',
+  'package_missing',
+  'field_access_missing',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -78,7 +78,7 @@ export function outcomeFromQuery(query: URLSearchParams): Flash | null {
     return {
       kind: 'alert',
       text: [
-        key === null ? t('error.generic', { message: error }) : t(key),
+        key === null ? t('error.generic', { message: error }) : t(key, { username: query.get('username') ?? '' }),
         said === null ? '' : t('wizard.salesforceSaid', { message: said }),
       ]
         .filter(Boolean)
@@ -183,7 +183,8 @@ function healthSection(health: Health, admin: boolean, result: HTMLElement): HTM
         { class: 'problems' },
         ...problems.map((problem) => {
           const key = `problem.${problem.code}`;
-          return h('li', {}, hasMessage(key) ? t(key) : t('problem.other', { message: problem.message }));
+          const values = { username: health.link?.authorizedUser.username ?? '' };
+          return h('li', {}, hasMessage(key) ? t(key, values) : t('problem.other', { message: problem.message }));
         }),
       ),
     );

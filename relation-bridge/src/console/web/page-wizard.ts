@@ -70,7 +70,13 @@ export const wizardServicePage: Page = async (context) => {
         'div',
         { class: 'notice error', role: 'alert' },
         h('h2', {}, t('wizard.failed')),
-        h('p', {}, key === null ? t('error.generic', { message: error }) : t(key)),
+        h(
+          'p',
+          {},
+          key === null
+            ? t('error.generic', { message: error })
+            : t(key, { username: context.query.get('username') ?? '' }),
+        ),
         said === null ? null : h('p', {}, t('wizard.salesforceSaid', { message: said })),
         h('p', {}, t('wizard.nothingSaved')),
       ),
