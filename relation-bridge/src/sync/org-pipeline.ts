@@ -330,7 +330,7 @@ export class OrgPipeline {
       await policies.refresh(api, this.orgId, auth);
       const refusal = policies.refusalOf(authId);
       if (refusal !== null) {
-        const held = actions.map((a) => this.heldForPackage(a, refusal, auth.username, null));
+        const held = actions.map((a) => this.heldForPackage(a, refusal, auth.username, null, true));
         return { outcomes: held, pause: null, reauth: null };
       }
 
@@ -465,7 +465,7 @@ export class OrgPipeline {
           const found = refused === null ? null : await this.refusalNow(api, auth);
           if (found === null) throw error;
           for (const { action } of owned) {
-            decided.set(action.actionId, this.heldForPackage(action, found, auth.username, refused));
+            decided.set(action.actionId, this.heldForPackage(action, found, auth.username, refused, false));
           }
           return { outcomes: [...decided.values()], pause: null, reauth: null };
         }
@@ -476,7 +476,7 @@ export class OrgPipeline {
           const result = results[index];
           const refused = fieldRefused(result);
           if (found !== null && refused !== null) {
-            decided.set(item.action.actionId, this.heldForPackage(item.action, found, auth.username, refused));
+            decided.set(item.action.actionId, this.heldForPackage(item.action, found, auth.username, refused, false));
           } else if (result?.success === true && result.id !== null) {
             decided.set(item.action.actionId, {
               ...item.outcome,
@@ -504,12 +504,15 @@ export class OrgPipeline {
    * The package is missing, or the user cannot write its fields: the action waits, held with
    * the fix, until a later check finds it fixed (PolicyHolds brings it back). The fix goes to
    * the inbox's sync health too, which Salesforce shows wherever the user may still write it.
+   * `keepWriteAttempted`: false when Salesforce has just refused this very write (nothing was
+   * created), true when an earlier send's outcome may still be unknown.
    */
   private heldForPackage(
     action: StoredAction,
     refusal: PackageRefusal,
     username: string,
     errorCode: string | null,
+    keepWriteAttempted: boolean,
   ): ActionOutcome {
     const message = packageHoldMessage(refusal, username);
     if (action.linkId !== null) {
@@ -520,7 +523,7 @@ export class OrgPipeline {
       actionId: action.actionId,
       state: 'held',
       reason: refusal.state,
-      keepWriteAttempted: true,
+      keepWriteAttempted,
       errorCode,
       errorMessage: message,
     };

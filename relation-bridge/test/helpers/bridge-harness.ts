@@ -50,7 +50,7 @@ export async function startBridgeHarness(
   options: {
     env?: Record<string, string>;
     startEngine?: boolean;
-    orgOptions?: { dailyApiMax?: number; sandbox?: boolean; linkPolicyAndHealth?: boolean };
+    orgOptions?: { dailyApiMax?: number; sandbox?: boolean; linkPolicyAndHealth?: boolean; packageInstalled?: boolean };
     /** The bridge's clock (ms epoch); the local org keeps real time. */
     now?: () => number;
     /** Shorter body deadlines than the bridge's (tests of slow clients). */
