@@ -137,12 +137,20 @@ const schema = z.object({
       example: 'loopback',
     },
   ),
-  BRIDGE_METRICS_PORT: setting(z.coerce.number().int().min(0).max(65_535).optional(), {
-    group: 'service',
-    description:
-      'A second port that serves only `GET /metrics`, without a token, for a Prometheus on a private network. Unset: `/metrics` is served on the main port to `BRIDGE_ADMIN_TOKEN` only.',
-    defaultText: 'unset',
-  }),
+  BRIDGE_METRICS_PORT: setting(
+    z
+      .string()
+      .optional()
+      // Empty (`BRIDGE_METRICS_PORT=` in a settings file) is unset, not port 0.
+      .transform((value) => (value === undefined || value.trim() === '' ? undefined : Number(value)))
+      .pipe(z.number().int().min(0).max(65_535).optional()),
+    {
+      group: 'service',
+      description:
+        'A second port that serves only `GET /metrics`, without a token, for a Prometheus on a private network. Unset: `/metrics` is served on the main port to `BRIDGE_ADMIN_TOKEN` only.',
+      defaultText: 'unset',
+    },
+  ),
   BRIDGE_METRICS_HOST: setting(z.string().default('127.0.0.1'), {
     group: 'service',
     description: 'Interface of `BRIDGE_METRICS_PORT`.',
