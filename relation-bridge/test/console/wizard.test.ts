@@ -225,6 +225,28 @@ describe('the link wizard', () => {
     expect(await harness.bridge.store.links.listAuths()).toHaveLength(authsBefore);
   });
 
+  it('a user without the integration permission set is refused with the fix naming them, and nothing is saved', async () => {
+    const authsBefore = (await harness.bridge.store.links.listAuths()).length;
+    const user = authorizing();
+    harness.org.removePermissionSet(user.id, 'Inbox_Bridge_Integration');
+    try {
+      await page.goto(ticketSync('15', '/new/salesforce'));
+      await page.getByLabel('新しい認証を追加').check();
+      await page.getByRole('button', { name: '認証', exact: true }).click();
+      await salesforceLogin(page, user);
+      await page.getByRole('heading', { name: 'Salesforce との連携を完了できませんでした' }).waitFor();
+      await page
+        .getByText(`権限セット「Re:lation Inbox Bridge: Integration」を ${user.username} に割り当ててから`)
+        .waitFor();
+      await checkPage(page, 'wizard-permission-set-missing');
+    } finally {
+      harness.org.assignPermissionSet(user.id, 'Inbox_Bridge_Integration');
+    }
+    expect(await harness.bridge.store.links.getLinkForInbox('15')).toBeNull();
+    expect(await harness.bridge.store.pendingLinks.list({ inboxId: '15' })).toEqual([]);
+    expect(await harness.bridge.store.links.listAuths()).toHaveLength(authsBefore);
+  });
+
   it('signs in through a My Domain; an authorisation left before 完了 is shown on the inbox page, and discarding it revokes it', async () => {
     const approvalsBefore = harness.org.approvals(authorizing().id).length;
     await page.goto(ticketSync('15', '/new/salesforce'));
