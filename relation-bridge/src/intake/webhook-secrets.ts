@@ -33,6 +33,8 @@ export function generateWebhookSecret(): string {
  */
 export class WebhookSecrets {
   private fromStore: WebhookSecretRecord[] = [];
+  /** Stored secrets already reported as too weak, so that each is reported once per process. */
+  private readonly reportedWeak = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -49,6 +51,16 @@ export class WebhookSecrets {
 
   async load(): Promise<void> {
     this.fromStore = await this.deps.repository.list();
+    // Secrets added before the 24-byte rule still verify (refusing them would drop webhooks
+    // without warning); the owner is told to rotate them.
+    for (const record of this.fromStore) {
+      if (this.reportedWeak.has(record.id) || checkWebhookSecret(record.secret).ok) continue;
+      this.reportedWeak.add(record.id);
+      this.deps.logger.warn(
+        { id: record.id, fingerprint: record.fingerprint, label: record.label },
+        'webhook secret shorter than 24 bytes: add a new one, switch the helpdesk to it, and revoke this one',
+      );
+    }
   }
 
   list(): WebhookSecretSummary[] {

@@ -112,6 +112,36 @@ describe('secrets added through the admin API, WebhookSecrets and the CLI', () =
     }
   });
 
+  it('a weaker secret stored before the rule still verifies, and the log asks once to rotate it', async () => {
+    const temp = await openTempSqliteStore();
+    const lines: string[] = [];
+    try {
+      const old = secretOf(16);
+      await temp.store.webhookSecrets.add({
+        label: 'from 2025',
+        secret: old,
+        fingerprint: 'fp-old',
+        createdBy: 'owner',
+        now: Date.now(),
+      });
+      const secrets = new WebhookSecrets({
+        repository: temp.store.webhookSecrets,
+        configured: [],
+        logger: createLogger('warn', { write: (line: string) => void lines.push(line) }),
+      });
+      await secrets.load();
+      await secrets.load();
+      expect(secrets.current()).toEqual([old]);
+      const warnings = lines.map((line) => JSON.parse(line) as { msg: string; label: string });
+      expect(warnings).toEqual([
+        expect.objectContaining({ label: 'from 2025', msg: expect.stringMatching(/shorter than 24 bytes/) }),
+      ]);
+      expect(lines.join('\n')).not.toContain(old.slice('whsec_'.length));
+    } finally {
+      await temp.cleanup();
+    }
+  });
+
   it('the CLI will not sign with a weak secret', async () => {
     const errors: string[] = [];
     const code = await runCli(
