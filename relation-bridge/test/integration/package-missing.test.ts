@@ -111,6 +111,27 @@ describe('the package missing, or its permission set not assigned', () => {
       h.org.assignPermissionSet(user.id, INTEGRATION);
       expect(await h.linkInbox()).toMatchObject({ status: 'active' });
     });
+
+    it('refuses to reuse, for another inbox, an authorisation whose user lost the permission set', async () => {
+      h = await start();
+      const user = h.seeded.authorizingUser;
+      const link = await h.linkInbox();
+      expect((await h.admin('POST', '/inboxes', { inboxId: '13', name: 'サポート窓口' })).status).toBe(201);
+      h.org.removePermissionSet(user.id, INTEGRATION);
+
+      const refused = await h.admin<{ error: string; message: string; details: Record<string, unknown> }>(
+        'POST',
+        '/links',
+        { inboxId: '13', authId: link.authId, target: 'contact' },
+      );
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({
+        error: 'field_access_missing',
+        message: expect.stringContaining(`"Re:lation Inbox Bridge: Integration" to ${user.username}`),
+        details: { username: user.username, permissionSet: INTEGRATION },
+      });
+      expect(await h.bridge.store.links.getLinkForInbox('13')).toBeNull();
+    });
   });
 
   describe('after the link is made', () => {
