@@ -117,7 +117,8 @@ export const InboxHealth = z
       z.object({
         code: z.string().meta({
           description:
-            'not_linked, needs_reauth, link_disabled, org_paused, failed_actions, unmatched_actions, or another one later.',
+            'not_linked, needs_reauth, link_disabled, org_paused, package_missing, field_access_missing, failed_actions, ' +
+            'unmatched_actions, or another one later (links/link-health.ts LinkProblemCode).',
         }),
         message: z.string(),
       }),

@@ -324,7 +324,7 @@ export type InboxHealth = {
   } | null;
   lastSyncAt: string | null;
   problems: Array<{
-    /** not_linked, needs_reauth, link_disabled, org_paused, failed_actions, unmatched_actions, or another one later. */
+    /** not_linked, needs_reauth, link_disabled, org_paused, package_missing, field_access_missing, failed_actions, unmatched_actions, or another one later (links/link-health.ts LinkProblemCode). */
     code: string;
     message: string;
   }>;
