@@ -311,7 +311,14 @@ export function buildSchema(options: SchemaOptions): Schema {
         field({ name: 'DurationInMinutes', type: 'int' }),
         field({ name: 'IsAllDayEvent', type: 'boolean', defaultValue: false }),
         field({ name: 'IsPrivate', type: 'boolean', defaultValue: false }),
-        field({ name: 'ShowAs', type: 'picklist', length: 40, defaultValue: 'Busy' }),
+        // Show Time As: how the Event marks its owner on the calendar (API values; Busy by default).
+        field({
+          name: 'ShowAs',
+          type: 'picklist',
+          length: 40,
+          defaultValue: 'Busy',
+          restrictedValues: ['Busy', 'OutOfOffice', 'Free'],
+        }),
         field({ name: 'Type', type: 'picklist', length: 40 }),
         who,
         what,

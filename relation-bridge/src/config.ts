@@ -225,7 +225,8 @@ const schema = z.object({
   }),
   SF_EVENT_LANGUAGE: setting(z.enum(['ja', 'en']).default('ja'), {
     group: 'salesforce',
-    description: 'Language of the channel label in the Event’s Subject: `ja` or `en`.',
+    description:
+      'Language of the Event’s Subject label, the channel and the direction (`[メール・受信]` or `[Email, received]`): `ja` or `en`.',
   }),
   SF_POLICY_CACHE_MS: setting(int(5 * 60_000, 1000), {
     group: 'salesforce',

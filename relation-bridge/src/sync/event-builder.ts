@@ -1,5 +1,5 @@
 import { CHANNEL_LABELS, isSyncableChannel } from '../core/channels';
-import type { BodyCapture, StoredAction } from '../core/types';
+import type { ActionPayload, BodyCapture, StoredAction } from '../core/types';
 import type { NewRecord } from '../salesforce/types';
 import { type ActivityFieldNames, packageApiNames } from '../salesforce/package-names';
 
@@ -29,11 +29,38 @@ function ellipsize(text: string, max: number): string {
   return text.length <= max ? text : `${cutText(text, max - 1)}…`;
 }
 
+/**
+ * How the Event shows on its owner's calendar. A synced message is a record of what
+ * happened, not an appointment: `Free` keeps it on the calendar, at its time, without marking
+ * the operator busy for anyone scheduling a meeting (Salesforce's default is `Busy`).
+ */
+export const EVENT_SHOW_AS = 'Free';
+
+type Direction = ActionPayload['action']['direction'];
+
+/** The direction in the Subject: a message was received or sent; a call came in or went out; memos have none. */
+const DIRECTION_LABELS: Record<
+  'message' | 'call',
+  Record<Exclude<Direction, 'internal'>, { ja: string; en: string }>
+> = {
+  message: { inbound: { ja: '受信', en: 'received' }, outbound: { ja: '送信', en: 'sent' } },
+  call: { inbound: { ja: '着信', en: 'incoming' }, outbound: { ja: '発信', en: 'outgoing' } },
+};
+
+/** The Subject's bracket: the channel label, then the direction when there is one (`[メール・受信]`, `[Email, received]`). */
+export function subjectLabel(action: StoredAction, language: 'ja' | 'en'): string {
+  const channel = isSyncableChannel(action.channel) ? CHANNEL_LABELS[action.channel][language] : action.channel;
+  const direction = action.payload.action.direction;
+  if (direction !== 'inbound' && direction !== 'outbound') return channel;
+  const isCall = action.kind === 'call_memo' || action.channel === 'call_memo';
+  const label = DIRECTION_LABELS[isCall ? 'call' : 'message'][direction][language];
+  return language === 'ja' ? `${channel}・${label}` : `${channel}, ${label}`;
+}
+
 export function buildSubject(action: StoredAction, language: 'ja' | 'en'): string {
   const { payload } = action;
-  const label = isSyncableChannel(action.channel) ? CHANNEL_LABELS[action.channel][language] : action.channel;
   const title = [payload.ticket.title, payload.action.subject].find((t) => typeof t === 'string' && t.trim() !== '');
-  const subject = `[${label}] ${title?.trim() ?? `#${payload.ticket.id}`}`;
+  const subject = `[${subjectLabel(action, language)}] ${title?.trim() ?? `#${payload.ticket.id}`}`;
   return ellipsize(subject.replace(/\s+/g, ' '), SUBJECT_MAX);
 }
 
@@ -88,6 +115,7 @@ export function buildEvent(
     Description: buildDescription(action, body),
     ActivityDateTime: new Date(action.occurredAt).toISOString(),
     DurationInMinutes: durationMinutes(action),
+    ShowAs: EVENT_SHOW_AS,
     WhoId: target.whoId,
     OwnerId: target.ownerId,
     [fields.actionId]: action.actionId,

@@ -114,7 +114,7 @@ describe('the Salesforce link policy over the helpdesk link', () => {
 
     const [noneEvent] = h.eventsFor(none.action.id);
     expect(noneEvent?.Description ?? '').toBe('');
-    expect(noneEvent?.Subject).toBe('[メール] お問い合わせ');
+    expect(noneEvent).toMatchObject({ Subject: '[メール・受信] お問い合わせ', ShowAs: 'Free', DurationInMinutes: 0 });
     expect(h.eventsFor(cut.action.id)[0]?.Description).toBe(`${body.slice(0, 100)}${MARKER}${cut.ticket.url}`);
     expect(h.eventsFor(short.action.id)[0]?.Description).toBe('短い本文');
     expect((await h.bridge.store.actions.get(cut.action.id))?.match?.policy).toMatchObject({

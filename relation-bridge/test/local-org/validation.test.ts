@@ -169,6 +169,33 @@ describe('local org Event and Task validation', () => {
     expect(bad.errors[0]?.statusCode).toBe('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST');
   });
 
+  it('defaults an Event’s ShowAs to Busy, takes Free and OutOfOffice, and refuses any other value as a restricted picklist', async () => {
+    const defaulted = await create(eventFor(org, contactId));
+    expect(org.record(defaulted.id as string)?.ShowAs).toBe('Busy');
+    for (const value of ['Free', 'OutOfOffice']) {
+      const result = await create(eventFor(org, contactId, { ShowAs: value }));
+      expect(org.record(result.id as string)?.ShowAs).toBe(value);
+    }
+    const eventsBefore = org.records('Event').length;
+    const bad = await create(eventFor(org, contactId, { ShowAs: 'Tentative' }));
+    expect(bad).toMatchObject({
+      success: false,
+      errors: [
+        {
+          statusCode: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+          message: 'ShowAs: bad value for restricted picklist field: Tentative',
+          fields: ['ShowAs'],
+        },
+      ],
+    });
+    expect(org.records('Event')).toHaveLength(eventsBefore);
+    const described = await rest(org, token, 'GET', '/sobjects/Event/describe');
+    const showAs = (described.body.fields as Array<{ name: string; picklistValues: Array<{ value: string }> }>).find(
+      (field) => field.name === 'ShowAs',
+    );
+    expect(showAs?.picklistValues.map((entry) => entry.value)).toEqual(['Busy', 'OutOfOffice', 'Free']);
+  });
+
   it('with a unique Action Id field, a second Event with the same action id gets DUPLICATE_VALUE', async () => {
     await sf.close();
     ({ sf, org, user } = await startOrg({}, { name: 'Unique', actionIdUnique: true }));

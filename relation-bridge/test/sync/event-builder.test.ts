@@ -58,10 +58,11 @@ describe('the Event built for an action', () => {
     const record = buildEvent(action(), { whoId: '003A', ownerId: '005B' }, packagedFieldNames('inbx'), 'ja');
     expect(record).toMatchObject({
       attributes: { type: 'Event' },
-      Subject: '[メール] お見積りの件',
+      Subject: '[メール・送信] お見積りの件',
       Description: '山田様\nお世話になっております。',
       ActivityDateTime: '2026-11-28T01:15:00.000Z',
       DurationInMinutes: 0,
+      ShowAs: 'Free',
       WhoId: '003A',
       OwnerId: '005B',
       inbx__Action_Id__c: 'act_1',
@@ -80,11 +81,45 @@ describe('the Event built for an action', () => {
   });
 
   it('labels the subject in English when asked', () => {
-    expect(buildSubject(action({ channel: 'chat_widget' }), 'en')).toBe('[Chat widget] お見積りの件');
+    expect(buildSubject(action({ channel: 'chat_widget' }), 'en')).toBe('[Chat widget, sent] お見積りの件');
+  });
+
+  it('tells a received message from a sent one with the same title, in the language of the subject', () => {
+    const received = action({ kind: 'message_received', direction: 'inbound' });
+    const sent = action({ kind: 'message_sent', direction: 'outbound' });
+    expect(buildSubject(received, 'ja')).toBe('[メール・受信] お見積りの件');
+    expect(buildSubject(sent, 'ja')).toBe('[メール・送信] お見積りの件');
+    expect(buildSubject(received, 'en')).toBe('[Email, received] お見積りの件');
+    expect(buildSubject(sent, 'en')).toBe('[Email, sent] お見積りの件');
+    expect(buildSubject(action({ channel: 'line', direction: 'inbound' }), 'ja')).toBe('[LINE・受信] お見積りの件');
+  });
+
+  it('says whether a call came in or went out, and gives memos without a direction none', () => {
+    const call = (direction: 'inbound' | 'outbound') => action({ kind: 'call_memo', channel: 'call_memo', direction });
+    expect(buildSubject(call('inbound'), 'ja')).toBe('[通話メモ・着信] お見積りの件');
+    expect(buildSubject(call('outbound'), 'ja')).toBe('[通話メモ・発信] お見積りの件');
+    expect(buildSubject(call('inbound'), 'en')).toBe('[Call memo, incoming] お見積りの件');
+    const memo = action({ kind: 'response_memo', channel: 'response_memo', direction: 'internal' });
+    expect(buildSubject(memo, 'ja')).toBe('[応対メモ] お見積りの件');
+    expect(buildSubject(memo, 'en')).toBe('[Response memo] お見積りの件');
   });
 
   it('falls back to the ticket number when there is no title or subject', () => {
-    expect(buildSubject(action({}, ''), 'ja')).toBe('[メール] #48213');
+    expect(buildSubject(action({}, ''), 'ja')).toBe('[メール・送信] #48213');
+  });
+
+  it('keeps the direction when a long title is cut to 255 characters', () => {
+    const subject = buildSubject(action({ direction: 'inbound' }, 'あ'.repeat(400)), 'en');
+    expect(subject.startsWith('[Email, received] ')).toBe(true);
+    expect(subject).toHaveLength(SUBJECT_MAX);
+  });
+
+  it('marks every Event Free, so that no message blocks its owner’s calendar, call memos with their length too', () => {
+    const fields = packagedFieldNames('inbx');
+    const target = { whoId: '003A', ownerId: '005B' };
+    expect(buildEvent(action(), target, fields, 'ja').ShowAs).toBe('Free');
+    const call = action({ kind: 'call_memo', channel: 'call_memo', call: { duration_seconds: 312 } });
+    expect(buildEvent(call, target, fields, 'ja')).toMatchObject({ ShowAs: 'Free', DurationInMinutes: 6 });
   });
 
   it('cuts a long subject to 255 characters without splitting an emoji', () => {
@@ -115,7 +150,7 @@ describe('the Event built for an action', () => {
       { capture: 'none', maxChars: null },
     );
     expect(record.Description).toBe('');
-    expect(record.Subject).toBe('[メール] お見積りの件');
+    expect(record.Subject).toBe('[メール・送信] お見積りの件');
   });
 
   it('keeps the first N characters with the marker and the ticket URL, and a shorter body whole', () => {
