@@ -57,6 +57,8 @@ export function orgSummary(sf: LocalSalesforce, org: LocalOrg) {
       name: user.name,
       isActive: user.isActive,
       apiEnabled: user.apiEnabled,
+      frozen: user.frozen,
+      manageUsers: user.manageUsers,
       permissionSets: [...user.permissionSets],
     })),
   };
@@ -69,6 +71,8 @@ const SETTING_TYPES: Record<keyof OrgSettings, 'boolean' | 'number' | 'nullableN
   accessTokenLifetimeMs: 'number',
   refreshTokenRotation: 'boolean',
   refreshTokenLifetimeMs: 'nullableNumber',
+  refreshTokenExpiresImmediately: 'boolean',
+  refreshTokenIdleLifetimeMs: 'nullableNumber',
   requireSecretForRefresh: 'boolean',
   searchIndexLagMs: 'number',
   eventMaxSpanDays: 'nullableNumber',
@@ -250,6 +254,8 @@ function orgRoute(
           ...(typeof body.password === 'string' ? { password: body.password } : {}),
           ...(typeof body.isActive === 'boolean' ? { isActive: body.isActive } : {}),
           ...(typeof body.apiEnabled === 'boolean' ? { apiEnabled: body.apiEnabled } : {}),
+          ...(typeof body.frozen === 'boolean' ? { frozen: body.frozen } : {}),
+          ...(typeof body.manageUsers === 'boolean' ? { manageUsers: body.manageUsers } : {}),
           ...(Array.isArray(body.permissionSets) ? { permissionSets: body.permissionSets.map(String) } : {}),
         });
         return reply(201, { id: user.id, username: user.username, permissionSets: [...user.permissionSets] });
@@ -265,6 +271,8 @@ function orgRoute(
         if (org.user(fourth) === undefined) throw new AdminError(404, `no user ${fourth}`);
         if (typeof body.isActive === 'boolean') org.setUserActive(fourth, body.isActive);
         if (typeof body.apiEnabled === 'boolean') org.setUserApiEnabled(fourth, body.apiEnabled);
+        if (typeof body.frozen === 'boolean') org.setUserFrozen(fourth, body.frozen);
+        if (typeof body.manageUsers === 'boolean') org.setUserManageUsers(fourth, body.manageUsers);
         if (typeof body.password === 'string') org.setUserPassword(fourth, body.password);
         return reply(200, { id: fourth });
       }

@@ -97,6 +97,20 @@ function base64url(buffer: Buffer): string {
   return buffer.toString('base64url');
 }
 
+/**
+ * When the org's refresh-token policy ends a refresh token: null while it is valid until
+ * revoked. "Immediately expire" ends it when it is issued; "expire after N" N after it was
+ * issued; "expire if not used for N" N after its last use; with both, whichever comes first.
+ */
+export function refreshTokenExpiry(org: LocalOrg, refresh: RefreshToken): number | null {
+  const { settings } = org;
+  if (settings.refreshTokenExpiresImmediately) return refresh.issuedAt;
+  const ends: number[] = [];
+  if (settings.refreshTokenLifetimeMs !== null) ends.push(refresh.issuedAt + settings.refreshTokenLifetimeMs);
+  if (settings.refreshTokenIdleLifetimeMs !== null) ends.push(refresh.lastUsedAt + settings.refreshTokenIdleLifetimeMs);
+  return ends.length === 0 ? null : Math.min(...ends);
+}
+
 export class OAuthServer {
   private readonly transactions = new Map<string, LoginTransaction>();
 
@@ -182,6 +196,7 @@ export class OAuthServer {
       found === null ||
       found.user.password !== password ||
       !found.user.isActive ||
+      found.user.frozen ||
       !this.hostServes(host, found.org)
     ) {
       return this.renderLogin(transaction, LOGIN_FAILED, username);
@@ -316,14 +331,17 @@ export class OAuthServer {
     const clientError = this.checkClient(form, org.settings.requireSecretForRefresh);
     if (clientError !== null) return clientError;
     if (!this.refreshHostAccepts(host, refresh, org)) return expired;
-    const lifetime = org.settings.refreshTokenLifetimeMs;
-    if (lifetime !== null && refresh.issuedAt + lifetime <= now) {
+    const expiresAt = refreshTokenExpiry(org, refresh);
+    if (expiresAt !== null && expiresAt <= now) {
       this.env.tokens.revokeRefreshToken(refresh);
       return expired;
     }
     const user = org.user(refresh.userId);
     if (user === undefined || !user.isActive) return oauthError('invalid_grant', 'inactive user');
+    // A frozen user cannot log in, and the token endpoint is a login [M: the description].
+    if (user.frozen) return oauthError('invalid_grant', 'authentication failure');
     refresh.lastUsedAt = now;
+    refresh.useCount += 1;
     const current = org.settings.refreshTokenRotation ? this.env.tokens.rotateRefreshToken(refresh, now) : refresh;
     return this.tokenResponse(
       host,
@@ -397,6 +415,70 @@ export class OAuthServer {
     );
     const signature = base64url(createHmac('sha256', this.env.app.clientSecret).update(`${header}.${claims}`).digest());
     return `${header}.${claims}.${signature}`;
+  }
+
+  // ── introspect ────────────────────────────────────────────────────────────────────
+
+  /**
+   * Token introspection (RFC 7662), as Salesforce serves it to a connected app for its own
+   * tokens: the client authenticates with its id and secret (in the body, or HTTP Basic).
+   * An active refresh token carries `exp` when the org's refresh-token policy ends it [M: the
+   * exp of a refresh token]; one the policy has already ended (immediately expire, expired
+   * after N or unused for N), a revoked one, one of an inactive user, or one of another app
+   * is `{"active": false}`. Free, like every OAuth endpoint: no API call is counted.
+   */
+  introspect(form: URLSearchParams, authorization: string | null): HttpResult {
+    const app = this.env.app;
+    let clientId = form.get('client_id');
+    let clientSecret = form.get('client_secret');
+    const basic = /^Basic\s+(.+)$/i.exec(authorization ?? '');
+    if (basic !== null) {
+      const decoded = Buffer.from(basic[1] as string, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      clientId = decodeURIComponent(decoded.slice(0, colon));
+      clientSecret = decodeURIComponent(decoded.slice(colon + 1));
+    }
+    if (clientId !== app.clientId || clientSecret !== app.clientSecret) {
+      return json(401, { error: 'invalid_client', error_description: 'invalid client credentials' });
+    }
+    const now = this.env.now();
+    const inactive = json(200, { active: false });
+    const token = form.get('token') ?? '';
+    const seconds = (ms: number) => Math.floor(ms / 1000);
+    const refresh = this.env.tokens.findRefreshToken(token);
+    if (refresh !== undefined) {
+      const org = this.env.orgs().find((candidate) => candidate.orgId === refresh.orgId);
+      const user = org?.user(refresh.userId);
+      if (refresh.revoked || refresh.clientId !== app.clientId || org === undefined || user === undefined) {
+        return inactive;
+      }
+      const expiresAt = refreshTokenExpiry(org, refresh);
+      if (!user.isActive || (expiresAt !== null && expiresAt <= now)) return inactive;
+      return json(200, {
+        active: true,
+        scope: refresh.scopes.join(' '),
+        client_id: app.clientId,
+        username: user.username,
+        sub: `${this.env.hostUrl({ kind: 'production' })}/id/${org.orgId}/${user.id}`,
+        token_type: 'refresh_token',
+        ...(expiresAt === null ? {} : { exp: seconds(expiresAt) }),
+        iat: seconds(refresh.issuedAt),
+        nbf: seconds(refresh.issuedAt),
+      });
+    }
+    const session = this.session(token);
+    if (session === null || session.access.clientId !== app.clientId) return inactive;
+    return json(200, {
+      active: true,
+      scope: session.access.scopes.join(' '),
+      client_id: app.clientId,
+      username: session.user.username,
+      sub: `${this.hostUrlOf(session.access)}/id/${session.org.orgId}/${session.user.id}`,
+      token_type: 'access_token',
+      exp: seconds(session.access.expiresAt),
+      iat: seconds(session.access.issuedAt),
+      nbf: seconds(session.access.issuedAt),
+    });
   }
 
   // ── revoke ────────────────────────────────────────────────────────────────────────

@@ -36,6 +36,10 @@ export interface OrgSettings {
   refreshTokenRotation: boolean;
   /** Refresh-token policy "expire after N"; null = valid until revoked (the default). */
   refreshTokenLifetimeMs: number | null;
+  /** Refresh-token policy "immediately expire refresh token": no refresh token can ever be used. */
+  refreshTokenExpiresImmediately: boolean;
+  /** Refresh-token policy "expire refresh token if not used for N"; null = no idle limit. */
+  refreshTokenIdleLifetimeMs: number | null;
   /** "Require secret for refresh token flow". */
   requireSecretForRefresh: boolean;
   /** Records created less than this long ago are not yet in the SOSL index. */
@@ -78,6 +82,10 @@ export interface AddUserOptions {
   isActive?: boolean;
   /** The "API Enabled" permission; false → API_DISABLED_FOR_ORG on REST calls. */
   apiEnabled?: boolean;
+  /** Frozen (UserLogin.IsFrozen): cannot log in, though still active. */
+  frozen?: boolean;
+  /** The "Manage Users" permission: sees every user's UserLogin and OauthToken records. */
+  manageUsers?: boolean;
   languageLocaleKey?: string;
   /**
    * The package's permission sets assigned to the user (their API names, e.g.
@@ -94,6 +102,8 @@ export interface LocalUser {
   name: string;
   isActive: boolean;
   apiEnabled: boolean;
+  frozen: boolean;
+  manageUsers: boolean;
   password: string;
   languageLocaleKey: string;
   /** The package's permission sets assigned to the user; they decide what of the package the user sees. */
@@ -112,6 +122,8 @@ export interface OrgEnvironment {
   tokens: TokenStore;
   now(): number;
   instanceUrl(slug: string): string;
+  /** The connected app: its client id and its name (OauthToken.AppName). */
+  app(): { clientId: string; name: string };
 }
 
 export interface QueryCursor {
@@ -137,6 +149,8 @@ const DEFAULT_SETTINGS: OrgSettings = {
   accessTokenLifetimeMs: 2 * 60 * 60_000,
   refreshTokenRotation: false,
   refreshTokenLifetimeMs: null,
+  refreshTokenExpiresImmediately: false,
+  refreshTokenIdleLifetimeMs: null,
   requireSecretForRefresh: true,
   searchIndexLagMs: 0,
   eventMaxSpanDays: 14,
@@ -187,6 +201,7 @@ export class LocalOrg {
       actionIdUnique: options.actionIdUnique ?? false,
       linkPolicyAndHealth: options.linkPolicyAndHealth ?? true,
     };
+    this.addOrganization();
     if (this.installed) this.addPackageLicense();
     this.adminUser = this.addUser({
       username: `admin@${slug}.example.com`,
@@ -194,6 +209,7 @@ export class LocalOrg {
       lastName: 'Admin',
       firstName: 'Org',
       password: 'admin-password',
+      manageUsers: true,
     });
   }
 
@@ -222,6 +238,8 @@ export class LocalOrg {
       name,
       isActive: options.isActive ?? true,
       apiEnabled: options.apiEnabled ?? true,
+      frozen: options.frozen ?? false,
+      manageUsers: options.manageUsers ?? false,
       password: options.password ?? 'password',
       languageLocaleKey: options.languageLocaleKey ?? 'ja',
       permissionSets: new Set(),
@@ -250,6 +268,13 @@ export class LocalOrg {
         SystemModstamp: now,
       },
     });
+    const loginId = this.env.ids.next('0Yw');
+    this.store.insert({
+      type: 'UserLogin',
+      id: loginId,
+      createdAt: now,
+      fields: { Id: loginId, UserId: id, IsFrozen: user.frozen, IsPasswordLocked: false, LastModifiedDate: now },
+    });
     this.store.commit();
     return user;
   }
@@ -273,6 +298,23 @@ export class LocalOrg {
 
   setUserApiEnabled(userId: string, enabled: boolean): void {
     this.requireUser(userId).apiEnabled = enabled;
+  }
+
+  /**
+   * Freezes (or unfreezes) a user, as Setup's Freeze button does: their logins are refused
+   * while they stay active; sessions already open live on until they expire.
+   */
+  setUserFrozen(userId: string, frozen: boolean): void {
+    const user = this.requireUser(userId);
+    user.frozen = frozen;
+    const login = this.store.all('UserLogin').find((record) => record.fields.UserId === user.id);
+    if (login !== undefined) this.store.update(login, { IsFrozen: frozen, LastModifiedDate: this.now() });
+    this.store.commit();
+  }
+
+  /** Grants or takes away the "Manage Users" permission. */
+  setUserManageUsers(userId: string, manageUsers: boolean): void {
+    this.requireUser(userId).manageUsers = manageUsers;
   }
 
   setUserPassword(userId: string, password: string): void {
@@ -337,6 +379,24 @@ export class LocalOrg {
     if (!this.installed) throw new Error(`no permission set ${name} in org ${this.name}: the package is not installed`);
   }
 
+  /** The org's own record, as `SELECT Name, IsSandbox FROM Organization` reads it. */
+  private addOrganization(): void {
+    this.store.insert({
+      type: 'Organization',
+      id: this.orgId,
+      createdAt: this.now(),
+      fields: {
+        Id: this.orgId,
+        Name: this.name,
+        IsSandbox: this.sandbox,
+        InstanceName: this.sandbox ? 'CS99' : 'AP99',
+        OrganizationType: 'Enterprise Edition',
+        LanguageLocaleKey: 'ja',
+      },
+    });
+    this.store.commit();
+  }
+
   private addPackageLicense(): void {
     // An unmanaged deployment (no namespace) has no license record.
     if (this.namespace === '') return;
@@ -378,16 +438,46 @@ export class LocalOrg {
     return schema;
   }
 
-  /** The schema as this user sees it through the package's permission sets they hold. */
+  /**
+   * The schema as this user sees it: the package's components through the permission sets
+   * they hold, and UserLogin only with Manage Users.
+   */
   schemaFor(user: LocalUser): Schema {
     const grant = combinedGrant(user.permissionSets);
-    const key = grantKey(grant);
+    const key = `${grantKey(grant)}/${user.manageUsers ? 'manage-users' : ''}`;
     let schema = this.schemas.get(key);
     if (schema === undefined) {
       schema = schemaSeenWith(this.schema, grant, this.packageComponents());
+      if (!user.manageUsers) schema.delete('userlogin');
       this.schemas.set(key, schema);
     }
     return schema;
+  }
+
+  /**
+   * The records of a type a user's query reads: OauthToken is made from the app's live
+   * approvals in the org, the user's own only unless they have Manage Users; other types are
+   * the stored records.
+   */
+  recordsVisibleTo(user: LocalUser, object: ObjectDef, includeDeleted: boolean): StoredRecord[] {
+    if (object.name !== 'OauthToken') return this.store.all(object.name, includeDeleted);
+    const app = this.env.app();
+    return this.env.tokens
+      .approvalsOfOrg(this.orgId, app.clientId)
+      .filter((approval) => user.manageUsers || approval.userId === user.id)
+      .map((approval) => ({
+        type: 'OauthToken',
+        id: `0CQ${approval.approvalId}`,
+        createdAt: approval.approvedAt,
+        fields: {
+          Id: null,
+          UserId: approval.userId,
+          AppName: app.name,
+          CreatedDate: approval.approvedAt,
+          LastUsedDate: approval.lastUsedAt,
+          UseCount: approval.useCount,
+        },
+      }));
   }
 
   objectDefFor(user: LocalUser, type: string): ObjectDef | undefined {
@@ -541,7 +631,7 @@ export class LocalOrg {
   /** Runs SOQL without counting an API call; all rows, no paging. */
   query(soql: string): Array<Record<string, FieldValue>> {
     const parsed = parseSoql(soql, this.schema, this.now());
-    const rows = selectRows(parsed, this.store.all(parsed.object.name));
+    const rows = selectRows(parsed, this.recordsVisibleTo(this.adminUser, parsed.object, false));
     return rows.map((record) => this.plain(parsed.object, record, parsed.fields));
   }
 

@@ -558,7 +558,7 @@ function runQuery(ctx: RestContext, request: RestRequest, includeDeleted: boolea
     throw new SalesforceFault(400, 'MALFORMED_QUERY', 'A query string has to be specified');
   }
   const parsed = parseSoql(statement, ctx.org.schemaFor(ctx.user), ctx.org.now());
-  const rows = selectRows(parsed, ctx.org.store.all(parsed.object.name, includeDeleted));
+  const rows = selectRows(parsed, ctx.org.recordsVisibleTo(ctx.user, parsed.object, includeDeleted));
   if (parsed.count) return { status: 200, body: { totalSize: rows.length, done: true, records: [] } };
   const batchSize = batchSizeOf(request);
   const cursorId = `01g${ctx.org.slug.length}${randomBytes(8).toString('hex').slice(0, 15)}`;

@@ -187,6 +187,30 @@ function inboxSyncHealth(namespace: string): ObjectDef {
 }
 
 /**
+ * `Organization`: the org's one record (its Id is the org id), readable by every user: its
+ * name, and whether it is a sandbox.
+ */
+function organization(): ObjectDef {
+  return {
+    ...objectDef(
+      'Organization',
+      '00D',
+      ['Name'],
+      [
+        readOnly('Id', 'id'),
+        readOnly('Name', 'string', { length: 80 }),
+        readOnly('IsSandbox', 'boolean'),
+        readOnly('InstanceName', 'string', { length: 5 }),
+        readOnly('OrganizationType', 'string', { length: 40 }),
+        readOnly('LanguageLocaleKey', 'string', { length: 40 }),
+      ],
+      false,
+    ),
+    searchable: false,
+  };
+}
+
+/**
  * `PackageLicense`: one record per installed managed package, readable by every internal
  * user whatever their permissions (only Customer Portal users cannot see it), so it tells
  * an installed package from one whose components the user cannot see.
@@ -206,6 +230,56 @@ function packageLicense(): ObjectDef {
         readOnly('ExpirationDate', 'datetime'),
         readOnly('IsProvisioned', 'boolean'),
         readOnly('CreatedDate', 'datetime'),
+      ],
+      false,
+    ),
+    searchable: false,
+  };
+}
+
+/**
+ * `UserLogin`: the settings that decide whether a user can log in; `IsFrozen` blocks their logins
+ * while the user stays active. Only users with the Manage Users permission can see the object
+ * (the others get INVALID_TYPE, as for any object they cannot access).
+ */
+function userLogin(): ObjectDef {
+  return {
+    ...objectDef(
+      'UserLogin',
+      '0Yw',
+      [],
+      [
+        readOnly('Id', 'id'),
+        readOnly('UserId', 'reference', { referenceTo: ['User'] }),
+        readOnly('IsFrozen', 'boolean'),
+        readOnly('IsPasswordLocked', 'boolean'),
+        readOnly('LastModifiedDate', 'datetime'),
+      ],
+      false,
+    ),
+    searchable: false,
+  };
+}
+
+/**
+ * `OauthToken`: one record per approval of a connected app (a refresh token), queryable by
+ * everyone: a user sees their own, a user with Manage Users everybody's. `Id` is always null
+ * on Salesforce; the token columns (`AccessToken`, `DeleteToken`, `RequestToken`) are left out
+ * here, since nothing should read them.
+ */
+function oauthToken(): ObjectDef {
+  return {
+    ...objectDef(
+      'OauthToken',
+      '0CQ',
+      [],
+      [
+        readOnly('Id', 'id'),
+        readOnly('UserId', 'reference', { referenceTo: ['User'] }),
+        readOnly('AppName', 'string', { length: 255 }),
+        readOnly('CreatedDate', 'datetime'),
+        readOnly('LastUsedDate', 'datetime'),
+        readOnly('UseCount', 'int'),
       ],
       false,
     ),
@@ -361,7 +435,8 @@ export function buildSchema(options: SchemaOptions): Schema {
       ],
     ),
   ];
-  objects.push(packageLicense());
+  objects.push(packageLicense(), userLogin(), oauthToken());
+  objects.push(organization());
   if (options.packageInstalled && options.linkPolicyAndHealth) {
     objects.push(inboxLinkPolicy(options.namespace), inboxSyncHealth(options.namespace));
   }

@@ -9,6 +9,7 @@ import { LocalOrg, type CreateOrgOptions } from './org';
 import { endpointName, handleRest, type RestResult } from './rest';
 import { TokenStore } from './tokens';
 import { isSupportedVersion, versionList } from './versions';
+import { PACKAGE_APP_LABEL } from '../src/salesforce/package-names';
 
 export interface LocalSalesforceOptions {
   /** Default 0 (any free port). */
@@ -73,7 +74,7 @@ export class LocalSalesforce {
     this.sandboxLoginUrl = `${baseUrl}/sandbox`;
     this.now = options.now ?? Date.now;
     this.app = {
-      name: options.appName ?? 'Inbox Bridge',
+      name: options.appName ?? PACKAGE_APP_LABEL,
       clientId: options.clientId ?? DEFAULT_CLIENT_ID,
       clientSecret: options.clientSecret ?? DEFAULT_CLIENT_SECRET,
       callbackUrls: [...(options.callbackUrls ?? [])],
@@ -104,6 +105,7 @@ export class LocalSalesforce {
         tokens: this.tokens,
         now: () => this.now(),
         instanceUrl: (slug) => `${this.baseUrl}/orgs/${slug}`,
+        app: () => ({ clientId: this.app.clientId, name: this.app.name }),
       },
       options,
       this.uniqueSlug(options.name, options.sandbox ?? false),
@@ -228,6 +230,14 @@ export class LocalSalesforce {
           jsonResult(405, { error: 'invalid_request', error_description: 'must use HTTP POST' }),
         );
       return this.send(response, this.oauth.token(host, formOf(body)));
+    }
+    if (rest === '/services/oauth2/introspect') {
+      if (method !== 'POST')
+        return this.send(
+          response,
+          jsonResult(405, { error: 'invalid_request', error_description: 'must use HTTP POST' }),
+        );
+      return this.send(response, this.oauth.introspect(formOf(body), request.headers.authorization ?? null));
     }
     if (rest === '/services/oauth2/revoke') {
       const params = method === 'POST' ? formOf(body) : url.searchParams;

@@ -33,8 +33,13 @@ export interface RefreshToken {
   clientId: string;
   scopes: string[];
   host: string;
+  /** When this token was issued (a rotation issues a new one). */
   issuedAt: number;
+  /** When the user approved the app: the approval's time, kept across rotations (OauthToken.CreatedDate). */
+  approvedAt: number;
   lastUsedAt: number;
+  /** Refreshes made with the approval (OauthToken.UseCount). */
+  useCount: number;
   revoked: boolean;
 }
 
@@ -81,7 +86,10 @@ export class TokenStore {
    * oldest, as Salesforce does.
    */
   issueRefreshToken(
-    fields: Omit<RefreshToken, 'token' | 'approvalId' | 'approvalOrder' | 'issuedAt' | 'lastUsedAt' | 'revoked'>,
+    fields: Omit<
+      RefreshToken,
+      'token' | 'approvalId' | 'approvalOrder' | 'issuedAt' | 'approvedAt' | 'lastUsedAt' | 'useCount' | 'revoked'
+    >,
     now: number,
   ): RefreshToken {
     const live = [...this.refreshTokens.values()]
@@ -103,7 +111,9 @@ export class TokenStore {
       approvalId,
       approvalOrder: this.approvalsGranted,
       issuedAt: now,
+      approvedAt: now,
       lastUsedAt: now,
+      useCount: 0,
       revoked: false,
     });
   }
@@ -171,6 +181,13 @@ export class TokenStore {
       }
     }
     return count;
+  }
+
+  /** Live approvals (refresh tokens) of every user of an org for one app, oldest first. */
+  approvalsOfOrg(orgId: string, clientId: string): RefreshToken[] {
+    return [...this.refreshTokens.values()]
+      .filter((token) => !token.revoked && token.orgId === orgId && token.clientId === clientId)
+      .sort((a, b) => a.approvalOrder - b.approvalOrder);
   }
 
   /** Live approvals (refresh tokens) of one user, oldest first. */

@@ -90,6 +90,12 @@ export function packageApiNames(namespace: string): PackageApiNames {
 }
 
 /**
+ * The label of the packaged External Client App (force-app/main/default/externalClientApps):
+ * the `AppName` of a user's approvals of it in `OauthToken`.
+ */
+export const PACKAGE_APP_LABEL = 'Re:lation Inbox Bridge';
+
+/**
  * The package's permission sets (force-app/main/default/permissionsets), by persona: their
  * API names (under the namespace in an org, like every packaged component) and the labels
  * an admin finds them by in Setup. Labels of permission sets are not translated.

@@ -2,7 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildSchema } from '../../local-org/schema';
 import { loadConfig } from '../../src/config';
-import { PACKAGE_NAMESPACE, PACKAGE_OBJECTS, packageApiNames } from '../../src/salesforce/package-names';
+import {
+  PACKAGE_APP_LABEL,
+  PACKAGE_NAMESPACE,
+  PACKAGE_OBJECTS,
+  packageApiNames,
+} from '../../src/salesforce/package-names';
 
 /** The package's API names as the bridge knows them, against the package itself (force-app). */
 
@@ -33,6 +38,14 @@ describe("the package's API names", () => {
     const project = JSON.parse(fs.readFileSync(path.join(ROOT, 'sfdx-project.json'), 'utf8')) as { namespace: string };
     expect(PACKAGE_NAMESPACE).toBe(project.namespace);
     expect(loadConfig({}).SF_NAMESPACE).toBe(PACKAGE_NAMESPACE);
+  });
+
+  it("name the External Client App by its label, which OauthToken gives as a user's approvals' AppName", () => {
+    const eca = fs.readFileSync(
+      path.join(ROOT, 'force-app/main/default/externalClientApps/Inbox_Bridge.eca-meta.xml'),
+      'utf8',
+    );
+    expect(/<label>([^<]*)<\/label>/.exec(eca)?.[1]).toBe(PACKAGE_APP_LABEL);
   });
 
   it('are prefixed with the namespace, or not at all without one', () => {
