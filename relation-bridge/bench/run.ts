@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -94,10 +95,10 @@ function startBaseline(dataDir: string): Promise<Proc> {
 
 async function startBridge(name: string, env: Record<string, string>, local: LocalSalesforce): Promise<Proc> {
   const port = await new Promise<number>((resolve) => {
-    const probe = require('node:net').createServer();
+    const probe = createServer();
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => resolve(address.port));
+      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
     });
   });
   local.app.callbackUrls.push(`http://127.0.0.1:${port}/oauth/callback`);

@@ -439,6 +439,15 @@ export class SalesforceRestClient implements SalesforceApi {
         renewals += 1;
         continue;
       }
+      if (response.status === 401) {
+        // The refresh token still works (a dead one fails its refresh with invalid_grant, which
+        // is what needs re-authentication), yet the sessions it just gave were refused: a race
+        // with sessions ending (a password change, an admin's session reset), not a dead link.
+        throw new BridgeError('retryable', 'Salesforce refused the sessions it had just issued; trying again later', {
+          code: 'SESSION_REFUSED_AFTER_REFRESH',
+          remoteStatus: 401,
+        });
+      }
       throw classifySalesforceError(response.status, body);
     }
   }

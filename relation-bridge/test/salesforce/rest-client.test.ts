@@ -249,13 +249,13 @@ describe('SalesforceRestClient against the local org', () => {
     expect(session.refreshes).toBe(1);
   });
 
-  it('asks for re-authentication when a renewed token is refused again (two renewals at most)', async () => {
+  it('renews a refused session twice at most, then retries later: the refresh token still works, so the link is not dead', async () => {
     org.settings.accessTokenLifetimeMs = 0;
     org.expireAccessTokens();
     const error = await caught(client.query('SELECT Id FROM Contact'));
-    expect(error).toMatchObject({ kind: 'needs_reauth', code: 'INVALID_SESSION_ID' });
     // The first renewal may be a token another instance renewed just before (and Salesforce
-    // may have ended it meanwhile); a second refused renewal means the authorisation is gone.
+    // may have ended it meanwhile); only a refresh token Salesforce refuses needs a new authorisation.
+    expect(error).toMatchObject({ kind: 'retryable', code: 'SESSION_REFUSED_AFTER_REFRESH' });
     expect(session.refreshes).toBe(2);
   });
 
