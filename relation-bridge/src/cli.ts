@@ -87,6 +87,27 @@ const DEFAULT_URL = 'http://127.0.0.1:8080';
 
 class UsageError extends Error {}
 
+/**
+ * What a wrong command line gets: the error first, then only the usage of the command it
+ * was for (not the whole text, which would bury the error), and where the rest is.
+ */
+function usageError(message: string, command: string | undefined): string {
+  const own: string[] = [];
+  let taking = false;
+  for (const line of USAGE.split('\n')) {
+    if (/^ {2}\S/.test(line))
+      taking = command !== undefined && (line === `  ${command}` || line.startsWith(`  ${command} `));
+    else if (!/^ {3,}\S/.test(line)) taking = false;
+    if (taking) own.push(line);
+  }
+  return [
+    `Error: ${message}`,
+    ...(own.length > 0 ? ['', 'Usage:', ...own] : []),
+    '',
+    'Run relation-bridge --help for every command and option.',
+  ].join('\n');
+}
+
 interface Output {
   json: boolean;
   out: (line: string) => void;
@@ -550,7 +571,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
   try {
     ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
   } catch (error) {
-    output.err(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    const command = argv.find((arg) => !arg.startsWith('-'));
+    output.err(usageError(error instanceof Error ? error.message : String(error), command));
     return 2;
   }
   output.json = values.json === true;
@@ -587,7 +609,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      output.err(`${error.message}\n\n${USAGE}`);
+      output.err(usageError(error.message, command));
       return 2;
     }
     if (error instanceof AdminApiError) {

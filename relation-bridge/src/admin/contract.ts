@@ -48,17 +48,34 @@ export const ErrorBody = z
   })
   .meta({ id: 'Error', description: 'Every refusal and failure: one code, one message.' });
 
+/** What people read of an org instead of its id, as Salesforce said when it was authorised. */
+const orgFacts = () => ({
+  orgName: z.string().nullable().meta({ description: "The org's name (null: authorised before it was kept)." }),
+  orgIsSandbox: z.boolean().nullable().meta({ description: 'Whether the org is a sandbox (null: not known).' }),
+});
+
 export const Link = z
   .object({
     id: z.string(),
     inboxId: z.string(),
     inboxName: z.string().nullable(),
     orgId: z.string().meta({ description: '18-character Salesforce organisation id.' }),
-    instanceUrl: z.string(),
+    ...orgFacts(),
+    instanceUrl: z
+      .string()
+      .meta({ description: "The org's My Domain (where its users sign in and the API is called)." }),
     environment: Environment,
     authorizedUser: z.object({ id: z.string(), username: z.string() }),
     target: Target,
     defaultOwnerId: z.string(),
+    defaultOwnerName: z.string().nullable().meta({
+      description: "The default owner's name, as Salesforce said when they were chosen (null: not known then).",
+    }),
+    defaultOwnerEmail: z.string().nullable(),
+    version: z.number().int().min(1).meta({
+      description:
+        'Grows with every change of the link. Send it back with PATCH /links/{id}: a change made on an older version is refused (409 link_changed).',
+    }),
     status: LinkStatus,
     statusReason: z.string().nullable(),
     statusChangedAt: time(),
@@ -112,7 +129,10 @@ export const InboxHealth = z
         bridgeApiCallsLast24h: z.number().int().meta({ description: 'Calls this bridge made to the org.' }),
       })
       .nullable(),
-    lastSyncAt: nullableTime(),
+    lastSyncAt: nullableTime().meta({
+      description:
+        "When this inbox's newest synced action was synced, through this link or an earlier one (null: none kept).",
+    }),
     problems: z.array(
       z.object({
         code: z.string().meta({
@@ -200,6 +220,9 @@ export const Action = z
 
 export const ActionWithPayload = Action.extend({
   payload: webhookBodySchema.meta({ description: 'The webhook body it arrived with (docs/webhook-contract.md).' }),
+  eventUrl: z.string().nullable().meta({
+    description: "The synced Event in Salesforce (its record page on the org's My Domain); null until synced.",
+  }),
 }).meta({ id: 'ActionWithPayload' });
 
 export const ActionsPage = z
@@ -221,6 +244,9 @@ export const ConsoleUser = z
     email: z.string(),
     name: z.string(),
     isOwner: z.boolean(),
+    language: z
+      .enum(['ja', 'en'])
+      .meta({ description: 'The language of their notice e-mails, and of the console when they sign in.' }),
     roles: z.array(z.object({ inboxId: z.string(), role: InboxRole })),
     createdAt: time(),
     passwordChangedAt: time(),
@@ -289,8 +315,19 @@ export const AuditEntry = z
     }),
     event: z.enum(['created', 'changed', 'reauthorized', 'deleted']),
     changes: z
-      .record(z.string(), z.object({ from: z.unknown(), to: z.unknown() }))
-      .meta({ description: 'Per field (target, defaultOwnerId, status, …), the value before and after.' }),
+      .record(
+        z.string(),
+        z.object({
+          from: z.unknown(),
+          to: z.unknown(),
+          fromLabel: z.string().nullable().optional(),
+          toLabel: z.string().nullable().optional(),
+        }),
+      )
+      .meta({
+        description:
+          "Per field (target, defaultOwnerId, status, …), the value before and after; an id (a user's, an org's) with how it reads (`name <email>`, the org's name) when the bridge knew it then.",
+      }),
   })
   .meta({ id: 'AuditEntry' });
 
@@ -302,6 +339,7 @@ export const PendingLink = z
     inboxId: z.string(),
     inboxName: z.string().nullable(),
     orgId: z.string(),
+    ...orgFacts(),
     instanceUrl: z.string(),
     environment: Environment,
     authorizedUser: salesforceUser,
@@ -315,6 +353,7 @@ export const SalesforceAuthorization = z
   .object({
     id: z.string(),
     orgId: z.string(),
+    ...orgFacts(),
     instanceUrl: z.string(),
     environment: Environment,
     user: salesforceUser,

@@ -46,7 +46,7 @@ const AUTH: Responses = {
 };
 const BAD_REQUEST: Responses = {
   400: refusal(
-    '`invalid_request` (with path-level `details`), `invalid_json`, or an operation-specific code (`invalid_my_domain`, `invalid_owner_id`, `owner_not_found`, …).',
+    "`invalid_request` (with path-level `details`: each `{ path, message }` with `code` for a rule of the bridge, or zod's `issue` and its `minimum`, `maximum` or `format`), `invalid_json`, or an operation-specific code (`invalid_my_domain` with a `code` per detail, `my_domain_unreachable`, `invalid_owner_id`, `owner_not_found`, …).",
   ),
 };
 const notFound = (codes: string) => ({ 404: refusal(codes) });
@@ -105,7 +105,7 @@ function operations(registry: OpenAPIRegistry): void {
     operationId: 'updateLink',
     summary: 'Change the target or the default owner in place (inbox admin)',
     description:
-      "Takes effect for actions synced from now on; no re-authorisation is needed. A new default owner who is not an active user of the org is refused with 400 `owner_not_found` when the bridge's current Salesforce session can check it (tokens are never refreshed for this).",
+      "Takes effect for actions synced from now on; no re-authorisation is needed. A new default owner who is not an active user of the org is refused with 400 `owner_not_found` when the bridge's current Salesforce session can check it (tokens are never refreshed for this); their name and email are kept with the link when it could. With `version` (the link's, as the page showed it), a link changed meanwhile in another tab or by another admin is not overwritten: 409 `link_changed`, and nothing changes.",
     request: { params: linkId, ...body(updateLinkBody) },
     responses: {
       200: json(contract.Link, 'The changed link'),
@@ -261,7 +261,9 @@ function operations(registry: OpenAPIRegistry): void {
     request: body(changePasswordBody),
     responses: {
       204: { description: 'Changed' },
-      ...BAD_REQUEST,
+      400: refusal(
+        '`wrong_current_password` (the session stays), `invalid_request` (details: `code` `common_password` for one of the commonest passwords)',
+      ),
       ...AUTH,
     },
   });
@@ -441,7 +443,8 @@ function operations(registry: OpenAPIRegistry): void {
     path: '/pending-links',
     tags: ['wizard'],
     operationId: 'listPendingLinks',
-    summary: 'Pending links that have not expired (inbox admin with inboxId; owner without)',
+    summary:
+      'Pending links that have not expired and can still complete (inbox admin with inboxId; owner without); one whose inbox was linked meanwhile is revoked and removed instead',
     request: { query: inboxQuery },
     responses: { 200: json(contract.PendingLinkList, 'The pending links'), ...BAD_REQUEST, ...AUTH },
   });

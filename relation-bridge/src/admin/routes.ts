@@ -150,6 +150,7 @@ export function createAdminRouter({
         ...(body.defaultOwnerId === undefined ? {} : { defaultOwnerId: body.defaultOwnerId }),
       },
       actorOf(principalOf(res)),
+      body.version,
     );
     res.json(linkView(updated));
   });
@@ -233,7 +234,8 @@ export function createAdminRouter({
     const action = await store.actions.get(id);
     if (action === null) throw notFound('action', id);
     requireInboxRole(principalOf(res), action.inboxId, 'member');
-    res.json(actionView(action, true));
+    const link = action.linkId === null ? null : await links.store.links.getLink(action.linkId);
+    res.json(actionView(action, { instanceUrl: link?.instanceUrl ?? null }));
   });
 
   registerInboxRoutes(router, { links, inboxes: store.inboxes, accounts: store.accounts, now });

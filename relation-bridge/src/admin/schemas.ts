@@ -106,7 +106,14 @@ export const webhookSecretBody = z.strictObject({
 });
 
 export const updateLinkBody = z
-  .strictObject({ target: target.optional(), defaultOwnerId: userId.optional() })
+  .strictObject({
+    target: target.optional(),
+    defaultOwnerId: userId.optional(),
+    version: z.number().int().min(1).optional().meta({
+      description:
+        "The link's `version` the change was made on: a link changed since is not overwritten (409 link_changed). Without it, the change applies to whatever the link is now.",
+    }),
+  })
   .refine((body) => body.target !== undefined || body.defaultOwnerId !== undefined, {
     message: 'give target, defaultOwnerId or both',
   });
@@ -156,22 +163,39 @@ const cursor = z.string().transform((raw, ctx): ActionsCursor => {
   return z.NEVER;
 });
 
-export const listActionsQuery = z.strictObject({
-  inboxId: inboxId.optional(),
-  linkId: z.string().trim().min(1).max(200).optional(),
-  state: listOf([...ACTION_STATES]).optional(),
-  reason: listOf([...ACTION_REASONS]).optional(),
-  since: z.iso
-    .datetime({ offset: true })
-    .transform((value) => Date.parse(value))
-    .optional(),
-  until: z.iso
-    .datetime({ offset: true })
-    .transform((value) => Date.parse(value))
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  before: cursor.optional(),
-});
+export const listActionsQuery = z
+  .strictObject({
+    inboxId: inboxId.optional(),
+    linkId: z.string().trim().min(1).max(200).optional(),
+    state: listOf([...ACTION_STATES]).optional(),
+    reason: listOf([...ACTION_REASONS]).optional(),
+    since: z.iso
+      .datetime({ offset: true })
+      .transform((value) => Date.parse(value))
+      .optional(),
+    until: z.iso
+      .datetime({ offset: true })
+      .transform((value) => Date.parse(value))
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    before: cursor.optional(),
+  })
+  .refine((query) => query.since === undefined || query.until === undefined || query.since < query.until, {
+    path: ['until'],
+    message: 'must be after since',
+    params: { code: 'reversed_range' },
+  });
+
+/**
+ * What a reader needs to say a rule in their language: zod's issue code with its limit
+ * (`too_small` with `minimum`, `too_big` with `maximum`, `invalid_format` with `format`).
+ */
+function issueLimits(issue: z.core.$ZodIssue): { minimum?: number; maximum?: number; format?: string } {
+  if (issue.code === 'too_small' && typeof issue.minimum === 'number') return { minimum: issue.minimum };
+  if (issue.code === 'too_big' && typeof issue.maximum === 'number') return { maximum: issue.maximum };
+  if (issue.code === 'invalid_format') return { format: issue.format };
+  return {};
+}
 
 /** A 400 whose details say which field is wrong and why. */
 export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, where: 'body' | 'query'): z.output<T> {
@@ -182,7 +206,11 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, whe
   const details = parsed.error.issues.map((issue) => ({
     path: [where, ...issue.path.map(String)].join('.'),
     message: issue.message,
-    ...(issue.code === 'custom' && typeof issue.params?.code === 'string' ? { code: issue.params.code } : {}),
+    ...(issue.code === 'custom'
+      ? typeof issue.params?.code === 'string'
+        ? { code: issue.params.code }
+        : {}
+      : { issue: issue.code, ...issueLimits(issue) }),
   }));
   throw new BridgeError(
     'bad_input',

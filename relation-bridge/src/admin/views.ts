@@ -33,11 +33,16 @@ export function linkView(link: Link): LinkView {
     inboxId: link.inboxId,
     inboxName: link.inboxName,
     orgId: link.orgId,
+    orgName: link.orgName,
+    orgIsSandbox: link.orgIsSandbox,
     instanceUrl: link.instanceUrl,
     environment: link.environment,
     authorizedUser: { id: link.authorizedUserId, username: link.authorizedUsername },
     target: link.target,
     defaultOwnerId: link.defaultOwnerId,
+    defaultOwnerName: link.defaultOwnerName,
+    defaultOwnerEmail: link.defaultOwnerEmail,
+    version: link.version,
     status: link.status,
     statusReason: link.statusReason,
     statusChangedAt: iso(link.statusChangedAt),
@@ -47,10 +52,21 @@ export function linkView(link: Link): LinkView {
   };
 }
 
-/** An action as the error/audit log shows it; `withPayload` adds the full webhook body. */
+/** The record page of a synced Event, on the org's My Domain (Salesforce takes it to Lightning). */
+export function eventUrl(instanceUrl: string, eventId: string): string {
+  return `${instanceUrl.replace(/\/+$/, '')}/lightning/r/Event/${encodeURIComponent(eventId)}/view`;
+}
+
+/**
+ * An action as the error/audit log shows it; with its link's instance (`detail`), the full
+ * webhook body and the synced Event's page too.
+ */
 export function actionView(action: StoredAction): ActionView;
-export function actionView(action: StoredAction, withPayload: true): ActionWithPayloadView;
-export function actionView(action: StoredAction, withPayload = false): ActionView | ActionWithPayloadView {
+export function actionView(action: StoredAction, detail: { instanceUrl: string | null }): ActionWithPayloadView;
+export function actionView(
+  action: StoredAction,
+  detail?: { instanceUrl: string | null },
+): ActionView | ActionWithPayloadView {
   const { payload } = action;
   const view: ActionView = {
     actionId: action.actionId,
@@ -85,7 +101,13 @@ export function actionView(action: StoredAction, withPayload = false): ActionVie
     },
     updatedAt: iso(action.updatedAt),
   };
-  return withPayload ? { ...view, payload } : view;
+  if (detail === undefined) return view;
+  return {
+    ...view,
+    payload,
+    eventUrl:
+      action.sfEventId === null || detail.instanceUrl === null ? null : eventUrl(detail.instanceUrl, action.sfEventId),
+  };
 }
 
 export function healthView(health: InboxHealth): InboxHealthView {
@@ -120,6 +142,8 @@ export function pendingLinkView(pending: PendingLink): PendingLinkView {
     inboxId: pending.inboxId,
     inboxName: pending.inboxName,
     orgId: pending.orgId,
+    orgName: pending.orgName,
+    orgIsSandbox: pending.orgIsSandbox,
     instanceUrl: pending.instanceUrl,
     environment: pending.environment,
     authorizedUser: { id: pending.userId, username: pending.username, displayName: pending.displayName },
@@ -134,6 +158,8 @@ export function authorizationView(held: HeldAuthorization): SalesforceAuthorizat
   return {
     id: auth.id,
     orgId: auth.orgId,
+    orgName: auth.orgName,
+    orgIsSandbox: auth.orgIsSandbox,
     instanceUrl: auth.instanceUrl,
     environment: auth.environment,
     user: { id: auth.userId, username: auth.username, displayName: auth.displayName },

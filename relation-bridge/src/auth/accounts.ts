@@ -3,7 +3,13 @@ import { BridgeError } from '../core/errors';
 import type { Logger } from '../logging';
 import type { InboxesRepository, InboxMembership } from '../admin/inboxes-repository';
 import type { Store } from '../store/store';
-import type { AccountsRepository, ConsoleSession, ConsoleUser, ThrottlePolicy } from './accounts-repository';
+import type {
+  AccountsRepository,
+  ConsoleLanguage,
+  ConsoleSession,
+  ConsoleUser,
+  ThrottlePolicy,
+} from './accounts-repository';
 import {
   DEFAULT_SCRYPT,
   generatePassword,
@@ -70,6 +76,8 @@ export interface NewUserInput {
   isOwner: boolean;
   /** Omitted: a password is generated and returned once. */
   password?: string;
+  /** The language of the user's notice e-mails; default Japanese. */
+  language?: ConsoleLanguage;
 }
 
 export function hashSessionId(sessionId: string): string {
@@ -234,6 +242,7 @@ export class ConsoleAccounts {
       email: normalizeEmail(input.email),
       name: input.name.trim(),
       isOwner: input.isOwner,
+      ...(input.language === undefined ? {} : { language: input.language }),
       passwordHash: await hashPassword(input.password ?? (generatedPassword as string), this.hashing),
       now: this.now(),
     });
@@ -244,7 +253,7 @@ export class ConsoleAccounts {
   /** A new password signs the user out of every session. */
   async updateUser(
     userId: string,
-    changes: { name?: string; isOwner?: boolean; password?: string },
+    changes: { name?: string; isOwner?: boolean; password?: string; language?: ConsoleLanguage },
   ): Promise<ConsoleUser> {
     const passwordHash =
       changes.password === undefined ? undefined : await hashPassword(changes.password, this.hashing);
@@ -254,6 +263,7 @@ export class ConsoleAccounts {
         {
           ...(changes.name === undefined ? {} : { name: changes.name.trim() }),
           ...(changes.isOwner === undefined ? {} : { isOwner: changes.isOwner }),
+          ...(changes.language === undefined ? {} : { language: changes.language }),
           ...(passwordHash === undefined ? {} : { passwordHash }),
         },
         this.now(),
@@ -275,9 +285,11 @@ export class ConsoleAccounts {
   /** Checks the current password; other sessions of the user end, this one stays. */
   async changeOwnPassword(active: ActiveSession, currentPassword: string, newPassword: string): Promise<void> {
     if (!(await verifyPassword(currentPassword, active.user.passwordHash))) {
+      // Not `invalid_credentials`: the user is signed in, and only this field is wrong.
       throw new BridgeError('bad_input', 'The current password is wrong.', {
-        code: 'invalid_credentials',
+        code: 'wrong_current_password',
         reason: 'bad_input',
+        details: [{ path: 'body.currentPassword', message: 'is not your current password' }],
       });
     }
     const passwordHash = await hashPassword(newPassword, this.hashing);
@@ -286,6 +298,13 @@ export class ConsoleAccounts {
       await tx.accounts.deleteSessionsOfUser(active.user.id, active.sessionIdHash);
     });
     this.logger.info({ userId: active.user.id }, 'console password changed');
+  }
+
+  /** The signed-in user's own language: of their notice e-mails, and of the console when they sign in. */
+  async setOwnLanguage(active: ActiveSession, language: ConsoleLanguage): Promise<ConsoleUser> {
+    const user = await this.store.accounts.updateUser(active.user.id, { language }, this.now());
+    this.logger.info({ userId: user.id, language }, 'console user chose a language');
+    return user;
   }
 
   async deleteUser(userId: string): Promise<void> {

@@ -178,6 +178,9 @@ export interface SalesforceAuth {
   /** The OAuth host used: https://login.salesforce.com, https://test.salesforce.com or a My Domain. */
   loginUrl: string;
   environment: SfEnvironment;
+  /** The org's name and whether it is a sandbox, as Salesforce said when it was authorised (null: not known). */
+  orgName: string | null;
+  orgIsSandbox: boolean | null;
   accessToken: string | null;
   refreshToken: string;
   scope: string;
@@ -203,6 +206,12 @@ export interface Link {
   target: LinkTarget;
   /** Salesforce User id used as OwnerId when the operator has no active user. */
   defaultOwnerId: string;
+  /** The default owner's name and email when it was chosen (null: not known, e.g. a link made before they were kept). */
+  defaultOwnerName: string | null;
+  defaultOwnerEmail: string | null;
+  /** The org's name and whether it is a sandbox, from its authorisation (null: not known). */
+  orgName: string | null;
+  orgIsSandbox: boolean | null;
   status: LinkStatus;
   statusReason: string | null;
   statusChangedAt: number;

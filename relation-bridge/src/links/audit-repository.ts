@@ -4,6 +4,17 @@ import { sql } from '../store/sql';
 
 export type LinkAuditEvent = 'created' | 'changed' | 'reauthorized' | 'deleted';
 
+/**
+ * One field's change. A value people would read as an id (a user, an org) carries how it
+ * reads (a user's name and email, an org's name) when the bridge knew it then.
+ */
+export interface AuditChange {
+  from: unknown;
+  to: unknown;
+  fromLabel?: string | null;
+  toLabel?: string | null;
+}
+
 /** Who created, changed, re-authorised or deleted a link, when, and what changed. Kept for good. */
 export interface LinkAuditEntry {
   id: number;
@@ -13,7 +24,7 @@ export interface LinkAuditEntry {
   actor: Actor;
   event: LinkAuditEvent;
   /** Per field, the value before and after (null where there was none). */
-  changes: Record<string, { from: unknown; to: unknown }>;
+  changes: Record<string, AuditChange>;
 }
 
 export interface AuditRepository {

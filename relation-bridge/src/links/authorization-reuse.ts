@@ -79,12 +79,19 @@ export class AuthorizationReuse {
     if (sharing.some((link) => link.status === 'needs_reauth')) {
       throw linkError('auth_needs_reauth', 'conflict', { authId: auth.id });
     }
-    await salesforce.requireUsableAuth(auth, ownerId);
+    const { owner } = await salesforce.requireUsableAuth(auth, ownerId);
     const created = await store.transaction((tx) =>
       this.lifecycle.createIn(
         tx,
         auth,
-        { inboxId: input.inboxId, inboxName: input.inboxName ?? null, target: input.target, defaultOwnerId: ownerId },
+        {
+          inboxId: input.inboxId,
+          inboxName: input.inboxName ?? null,
+          target: input.target,
+          defaultOwnerId: ownerId,
+          defaultOwnerName: owner.name,
+          defaultOwnerEmail: owner.email,
+        },
         viewer.actor,
         { renewedAuth: false, reused: true },
       ),

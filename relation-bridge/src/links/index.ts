@@ -36,6 +36,11 @@ export interface LinksOptions {
   onReauthorized?: (authId: string) => void;
   /** The engine's refreshing Salesforce client for an authorisation (else the stored token alone). */
   salesforceFor?: (auth: SalesforceAuth) => SalesforceApi;
+  /**
+   * Adds to an inbox's health what other features know of its link (the notices: the link
+   * check's warnings, and when the admins were e-mailed).
+   */
+  augmentHealth?: (health: InboxHealth) => Promise<InboxHealth>;
 }
 
 /** Linking inboxes to Salesforce orgs, by what an admin does. */
@@ -81,6 +86,7 @@ export function createLinks(options: LinksOptions): Links {
     customHosts: options.customHosts ?? {
       allowLoopback: isLoopbackHost(new URL(options.loginUrls.production).hostname),
     },
+    requestTimeoutMs: options.requestTimeoutMs,
     ...(options.flowTtlMs === undefined ? {} : { ttlMs: options.flowTtlMs }),
   });
   const reuse = new AuthorizationReuse(context, lifecycle, pending);
@@ -90,6 +96,9 @@ export function createLinks(options: LinksOptions): Links {
     lifecycle,
     reuse,
     store: options.store,
-    health: (inboxId) => inboxHealth(options.store, inboxId, now()),
+    health: async (inboxId) => {
+      const health = await inboxHealth(options.store, inboxId, now());
+      return options.augmentHealth === undefined ? health : options.augmentHealth(health);
+    },
   };
 }

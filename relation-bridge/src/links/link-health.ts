@@ -4,9 +4,9 @@ import type { LinksStore } from './link-lifecycle';
 
 /**
  * What can be wrong with an inbox's link, each with a fix an admin can act on. The console
- * says each in Japanese and English from its code (`problem.<code>`); the notice e-mail to
- * the inbox's admins is to be sent from these codes too (and from the link, which names the
- * Salesforce user a fix concerns), when a problem appears.
+ * says each in Japanese and English from its code (`problem.<code>`) and its details; the
+ * inbox's admins are e-mailed about those that stop or will stop the sync (src/notices), once
+ * per incident.
  */
 export type LinkProblemCode =
   | 'not_linked'
@@ -18,12 +18,36 @@ export type LinkProblemCode =
   /** The authorising user lacks the Integration permission set: assign it to them. */
   | 'field_access_missing'
   | 'failed_actions'
-  | 'unmatched_actions';
+  | 'unmatched_actions'
+  // Warnings of the link check (src/notices): the link works, but will not for long.
+  /** The authorising user is deactivated in Salesforce: re-authorise with another user. */
+  | 'user_inactive'
+  /** The authorising user is frozen: their token stops at its next refresh. */
+  | 'user_frozen'
+  /** The org's refresh-token policy ends the token (`details.expiresAt`; null: ended already). */
+  | 'token_expiring'
+  /** The user has as many approvals of the app as Salesforce keeps: one more revokes the oldest. */
+  | 'approval_limit';
+
+/** What a problem says beside its code, for the console's and the e-mails' texts: names, ISO times, counts. */
+export type LinkProblemDetails = Record<string, string | number | boolean | null>;
 
 export interface LinkProblem {
   code: LinkProblemCode;
   /** In English, with the fix. */
   message: string;
+  details?: LinkProblemDetails;
+  /** When the inbox's admins were e-mailed about it (null: not, or not yet; notices may be off). */
+  notifiedAt?: number | null;
+}
+
+/** What the last check of the link's authorisation could not see (Salesforce does not show it to that user). */
+export type UncheckedFact = 'user_frozen' | 'approvals' | 'token_expiry';
+
+/** When the link's authorisation was last checked for what would break it, and what it could not see. */
+export interface LinkCheckSummary {
+  checkedAt: number;
+  notVisible: UncheckedFact[];
 }
 
 export interface InboxHealth {
@@ -34,8 +58,11 @@ export interface InboxHealth {
   window: { since: number; until: number };
   counts: Record<ActionState, number>;
   org: (OrgState & { bridgeApiCallsLast24h: number }) | null;
+  /** When this inbox's newest synced action was synced (not the org's: other inboxes share it). */
   lastSyncAt: number | null;
   problems: LinkProblem[];
+  /** The last check of the link's authorisation (null: none yet, or no link). */
+  checks?: LinkCheckSummary | null;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -97,7 +124,7 @@ export async function inboxHealth(store: LinksStore, inboxId: string, until: num
     window: { since, until },
     counts,
     org,
-    lastSyncAt: org?.lastSyncAt ?? null,
+    lastSyncAt: await store.actions.lastSyncedAt(inboxId),
     problems,
   };
 }

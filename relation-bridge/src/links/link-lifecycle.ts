@@ -7,8 +7,14 @@ import type { Store } from '../store/store';
 import type { ActionsRepository } from '../sync/actions-repository';
 import type { OrgRepository } from '../sync/org-repository';
 import type { AuditRepository, LinkAuditEntry } from './audit-repository';
-import { invalidOwner, linkError, type LinkingSalesforce } from './linking-salesforce';
-import { LinkConflictError, type LinksRepository, type NewSalesforceAuth } from './links-repository';
+import {
+  invalidOwner,
+  linkError,
+  type LinkingFacts,
+  type LinkingSalesforce,
+  type OrgFacts,
+} from './linking-salesforce';
+import { LinkConflictError, type LinksRepository, type NamedUser, type NewSalesforceAuth } from './links-repository';
 import type { OAuthFlowsRepository } from './oauth-flows-repository';
 import type { PendingLink, PendingLinksRepository } from './pending-links-repository';
 import { isUserId, sameSalesforceId } from './salesforce-ids';
@@ -51,6 +57,9 @@ export interface NewLinkInput {
   inboxName: string | null;
   target: LinkTarget;
   defaultOwnerId: string;
+  /** The default owner's name and email, when Salesforce told them. */
+  defaultOwnerName?: string | null;
+  defaultOwnerEmail?: string | null;
 }
 
 export interface LinkChanges {
@@ -69,10 +78,24 @@ export interface DeleteLinkResult {
   message: string;
 }
 
+/** How a Salesforce user reads for people: `name <email>`, or whichever of them is known; null for neither. */
+export function userLabel(user: { name: string | null; email: string | null } | null): string | null {
+  if (user === null) return null;
+  if (user.name !== null && user.email !== null) return `${user.name} <${user.email}>`;
+  return user.name ?? user.email;
+}
+
 /** What a fresh grant tells about the authorisation, as the store keeps it. */
-export function authFields(source: GrantSource, tokens: Grant, identity: Identity): NewSalesforceAuth {
+export function authFields(
+  source: GrantSource,
+  tokens: Grant,
+  identity: Identity,
+  org: OrgFacts | null = null,
+): NewSalesforceAuth {
   return {
     orgId: identity.organizationId,
+    orgName: org?.name ?? null,
+    orgIsSandbox: org?.isSandbox ?? null,
     userId: identity.userId,
     username: identity.username,
     displayName: identity.displayName,
@@ -89,6 +112,8 @@ export function authFields(source: GrantSource, tokens: Grant, identity: Identit
 export function pendingLinkAuth(pending: PendingLink): NewSalesforceAuth {
   return {
     orgId: pending.orgId,
+    orgName: pending.orgName,
+    orgIsSandbox: pending.orgIsSandbox,
     userId: pending.userId,
     username: pending.username,
     displayName: pending.displayName,
@@ -121,11 +146,12 @@ export class LinkLifecycle {
     grant: Grant,
     identity: Identity,
     actor: Actor,
+    facts: LinkingFacts | null = null,
   ): Promise<{ link: Link; resumedActions: number }> {
     const { store, salesforce, now } = this.context;
     try {
       const created = await store.transaction(async (tx) => {
-        const auth = await tx.links.saveAuth(authFields(source, grant, identity), actor, now());
+        const auth = await tx.links.saveAuth(authFields(source, grant, identity, facts?.org ?? null), actor, now());
         return this.createIn(tx, auth, input, actor, { renewedAuth: true });
       });
       created.afterCommit();
@@ -168,11 +194,15 @@ export class LinkLifecycle {
       actor,
       event: 'created',
       changes: {
-        orgId: { from: null, to: link.orgId },
+        orgId: { from: null, to: link.orgId, toLabel: link.orgName },
         authorizedUsername: { from: null, to: link.authorizedUsername },
         environment: { from: null, to: link.environment },
         target: { from: null, to: link.target },
-        defaultOwnerId: { from: null, to: link.defaultOwnerId },
+        defaultOwnerId: {
+          from: null,
+          to: link.defaultOwnerId,
+          toLabel: userLabel({ name: link.defaultOwnerName, email: link.defaultOwnerEmail }),
+        },
         ...(options.reused === true
           ? { reusedAuthorization: { from: null, to: `${auth.username} (${auth.createdBy?.name ?? 'unknown'})` } }
           : {}),
@@ -214,21 +244,34 @@ export class LinkLifecycle {
     grant: Grant,
     identity: Identity,
     actor: Actor,
+    facts: LinkingFacts | null = null,
   ): Promise<{ link: Link; resumedActions: number }> {
     const { store, now, logger } = this.context;
     const result = await store.transaction(async (tx) => {
       const before = await tx.links.getLink(linkId);
       if (before === null || before.status === 'deleted') throw linkError('link_not_found', 'not_found', { linkId });
       const at = now();
-      const auth = await tx.links.saveAuth(authFields(source, grant, identity), actor, at);
+      const auth = await tx.links.saveAuth(authFields(source, grant, identity, facts?.org ?? null), actor, at);
       const changes: LinkAuditEntry['changes'] = {};
       let previousAuthId: string | null = null;
       if (auth.id !== before.authId) {
         previousAuthId = before.authId;
         const ownerFollows = sameSalesforceId(before.defaultOwnerId, before.authorizedUserId);
-        await tx.links.reassignAuth(linkId, auth, ownerFollows ? auth.userId : before.defaultOwnerId, at);
+        const owner: NamedUser = ownerFollows
+          ? sameSalesforceId(facts?.owner.id ?? '', auth.userId)
+            ? (facts as LinkingFacts).owner
+            : { id: auth.userId, name: identity.displayName, email: identity.email }
+          : { id: before.defaultOwnerId, name: before.defaultOwnerName, email: before.defaultOwnerEmail };
+        await tx.links.reassignAuth(linkId, auth, owner, at);
         changes.authorizedUsername = { from: before.authorizedUsername, to: auth.username };
-        if (ownerFollows) changes.defaultOwnerId = { from: before.defaultOwnerId, to: auth.userId };
+        if (ownerFollows) {
+          changes.defaultOwnerId = {
+            from: before.defaultOwnerId,
+            to: auth.userId,
+            fromLabel: userLabel({ name: before.defaultOwnerName, email: before.defaultOwnerEmail }),
+            toLabel: userLabel(owner),
+          };
+        }
       }
       const resumedActions = await this.reactivateLinksOfAuth(tx, auth.id, null);
       const link = (await tx.links.getLink(linkId)) as Link;
@@ -272,23 +315,39 @@ export class LinkLifecycle {
       throw invalidOwner(changes.defaultOwnerId);
     }
     const link = await this.requireLive(linkId);
+    // A stale page is refused before Salesforce is asked anything.
+    if (expectedVersion !== undefined && link.version !== expectedVersion) throw linkChanged(link, expectedVersion);
+    let newOwner: NamedUser | null = null;
     if (changes.defaultOwnerId !== undefined && !sameSalesforceId(changes.defaultOwnerId, link.defaultOwnerId)) {
-      await salesforce.checkOwnerIfPossible(await store.links.getAuth(link.authId), link.orgId, changes.defaultOwnerId);
+      newOwner = await salesforce.checkOwnerIfPossible(
+        await store.links.getAuth(link.authId),
+        link.orgId,
+        changes.defaultOwnerId,
+      );
     }
-    const patch: LinkChanges = {};
+    const patch: Parameters<LinksRepository['updateLink']>[1] = {};
     if (changes.target !== undefined) patch.target = changes.target;
     if (changes.defaultOwnerId !== undefined) patch.defaultOwnerId = changes.defaultOwnerId;
+    if (newOwner !== null) {
+      patch.defaultOwnerName = newOwner.name;
+      patch.defaultOwnerEmail = newOwner.email;
+    }
     const updated = await store.transaction(async (tx) => {
       const at = now();
       const before = await tx.links.getLink(linkId);
       const result = await tx.links.updateLink(linkId, patch, at, expectedVersion);
       if (result === null || before === null) {
-        throw linkError('link_changed', 'conflict', { linkId, version: before?.version ?? null, expectedVersion });
+        throw linkChanged(before ?? link, expectedVersion);
       }
       const changed: LinkAuditEntry['changes'] = {};
       if (before.target !== result.target) changed.target = { from: before.target, to: result.target };
       if (before.defaultOwnerId !== result.defaultOwnerId) {
-        changed.defaultOwnerId = { from: before.defaultOwnerId, to: result.defaultOwnerId };
+        changed.defaultOwnerId = {
+          from: before.defaultOwnerId,
+          to: result.defaultOwnerId,
+          fromLabel: userLabel({ name: before.defaultOwnerName, email: before.defaultOwnerEmail }),
+          toLabel: userLabel({ name: result.defaultOwnerName, email: result.defaultOwnerEmail }),
+        };
       }
       if (Object.keys(changed).length > 0) {
         await tx.audit.add({ inboxId: result.inboxId, linkId, at, actor, event: 'changed', changes: changed });
@@ -424,6 +483,11 @@ export class LinkLifecycle {
     }
     return resumed;
   }
+}
+
+/** 409 `link_changed`: the page the change was made on showed an older version of the link. */
+function linkChanged(current: Link, expectedVersion: number | undefined): BridgeError {
+  return linkError('link_changed', 'conflict', { linkId: current.id, version: current.version, expectedVersion });
 }
 
 function isLinkExists(error: unknown): boolean {

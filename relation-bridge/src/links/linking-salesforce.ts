@@ -7,6 +7,7 @@ import { PACKAGE_NAMESPACE, PACKAGE_PERMISSION_SETS } from '../salesforce/packag
 import { SalesforceRestClient } from '../salesforce/rest-client';
 import type { Identity, SalesforceApi, SObjectRecord, TokenResponse } from '../salesforce/types';
 import type { OrgRepository } from '../sync/org-repository';
+import type { NamedUser } from './links-repository';
 import { linkErrorText } from './messages';
 import { isUserId, sameSalesforceId } from './salesforce-ids';
 
@@ -41,6 +42,35 @@ export function salesforceUnavailable(cause: unknown): BridgeError {
 function isActiveUserAmong(users: SObjectRecord[], userId: string): boolean {
   const user = users.find((candidate) => sameSalesforceId(candidate.Id, userId));
   return user !== undefined && user.IsActive !== false;
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value.trim() !== '' ? value : null;
+}
+
+/** The user as people read them (their name and email), from the users read. */
+function namedUser(users: SObjectRecord[], userId: string): NamedUser {
+  const user = users.find((candidate) => sameSalesforceId(candidate.Id, userId));
+  return { id: userId, name: text(user?.Name), email: text(user?.Email) };
+}
+
+/** What people read of an org instead of its id: its name, and whether it is a sandbox. */
+export interface OrgFacts {
+  name: string | null;
+  isSandbox: boolean | null;
+}
+
+/** What a check before linking learnt besides the access itself: the org's name and the default owner's. */
+export interface LinkingFacts {
+  org: OrgFacts | null;
+  owner: NamedUser;
+}
+
+/** The org's record, or null when it could not be read (nothing else depends on it). */
+function orgFacts(read: SObjectRecord[] | BridgeError | undefined): OrgFacts | null {
+  const [org] = read === undefined || read instanceof BridgeError ? [] : read;
+  if (org === undefined) return null;
+  return { name: text(org.Name), isSandbox: typeof org.IsSandbox === 'boolean' ? org.IsSandbox : null };
 }
 
 export interface LinkingSalesforceOptions {
@@ -101,13 +131,14 @@ export class LinkingSalesforce {
    * of this org, since every Event of the link may fall back to it, and, with a describe of
    * Event and the package's license, that the user can write the package's fields.
    */
-  async verifyApiAccess(tokens: TokenResponse, identity: Identity, ownerId: string): Promise<void> {
+  async verifyApiAccess(tokens: TokenResponse, identity: Identity, ownerId: string): Promise<LinkingFacts> {
     const { logger } = this.options;
     const orgId = identity.organizationId;
     let users: SObjectRecord[];
     let access: PackageAccess | BridgeError;
+    let org: OrgFacts | null;
     try {
-      ({ users, access } = await this.checkAccess(this.restClient(tokens.instanceUrl, tokens.accessToken, orgId), [
+      ({ users, access, org } = await this.checkAccess(this.restClient(tokens.instanceUrl, tokens.accessToken, orgId), [
         identity.userId,
         ownerId,
       ]));
@@ -116,7 +147,7 @@ export class LinkingSalesforce {
       if (error.kind === 'api_budget') {
         // The org answered through the API, so access exists; its daily budget is simply spent.
         logger.warn({ orgId, code: error.code }, 'api budget exhausted while checking api access; linking anyway');
-        return;
+        return { org: null, owner: { id: ownerId, name: null, email: null } };
       }
       if (API_ACCESS_ERROR_CODES.has(error.code)) {
         logger.warn({ orgId, userId: identity.userId, code: error.code }, 'org or user has no api access');
@@ -138,30 +169,39 @@ export class LinkingSalesforce {
     this.refuseWithoutPackage(access, orgId, identity.username);
     if (!isActiveUserAmong(users, ownerId))
       throw linkError('owner_not_found', 'bad_input', { defaultOwnerId: ownerId });
+    return { org, owner: namedUser(users, ownerId) };
   }
 
   /** Checks that `ownerId` is an active user of the org, with one access token and no refresh. */
-  async requireActiveOwner(instanceUrl: string, accessToken: string, orgId: string, ownerId: string): Promise<void> {
+  async requireActiveOwner(
+    instanceUrl: string,
+    accessToken: string,
+    orgId: string,
+    ownerId: string,
+  ): Promise<NamedUser> {
     const users = await this.call(() => this.queryUsers(instanceUrl, accessToken, orgId, [ownerId]));
     if (!isActiveUserAmong(users, ownerId))
       throw linkError('owner_not_found', 'bad_input', { defaultOwnerId: ownerId });
+    return namedUser(users, ownerId);
   }
 
   /**
    * Proves that a held authorisation still works, that its user can write the package's
    * fields and that the owner is active: one call through the engine's refreshing session.
    */
-  async requireUsableAuth(auth: SalesforceAuth, ownerId: string): Promise<void> {
+  async requireUsableAuth(auth: SalesforceAuth, ownerId: string): Promise<LinkingFacts> {
     let users: SObjectRecord[];
     let access: PackageAccess | BridgeError;
+    let org: OrgFacts | null;
     try {
-      ({ users, access } = await this.checkAccess(this.apiFor(auth), [auth.userId, ownerId]));
+      ({ users, access, org } = await this.checkAccess(this.apiFor(auth), [auth.userId, ownerId]));
     } catch (error) {
       throw this.reuseFailure(error, auth.id);
     }
     this.refuseWithoutPackage(access, auth.orgId, auth.username);
     if (!isActiveUserAmong(users, ownerId))
       throw linkError('owner_not_found', 'bad_input', { defaultOwnerId: ownerId });
+    return { org, owner: namedUser(users, ownerId) };
   }
 
   /**
@@ -169,10 +209,12 @@ export class LinkingSalesforce {
    * check is best effort: refreshing here could race the sync engine's own refresh (and,
    * with rotating refresh tokens, cost the link its authorisation), so an expired token
    * or an unreachable org lets the change through, and a wrong owner then shows up as
-   * the Events' Salesforce error.
+   * the Events' Salesforce error. The owner comes back with their name and email when they
+   * could be read.
    */
-  async checkOwnerIfPossible(auth: SalesforceAuth | null, orgId: string, ownerId: string): Promise<void> {
-    if (auth === null || auth.accessToken === null) return;
+  async checkOwnerIfPossible(auth: SalesforceAuth | null, orgId: string, ownerId: string): Promise<NamedUser> {
+    const unknown: NamedUser = { id: ownerId, name: null, email: null };
+    if (auth === null || auth.accessToken === null) return unknown;
     let users: SObjectRecord[];
     try {
       users = await this.queryUsers(auth.instanceUrl, auth.accessToken, orgId, [ownerId]);
@@ -181,10 +223,11 @@ export class LinkingSalesforce {
         { orgId, code: isBridgeError(error) ? error.code : undefined },
         'default owner not checked: salesforce could not be asked now',
       );
-      return;
+      return unknown;
     }
     if (!isActiveUserAmong(users, ownerId))
       throw linkError('owner_not_found', 'bad_input', { defaultOwnerId: ownerId });
+    return namedUser(users, ownerId);
   }
 
   /** The engine's refreshing session when there is one, else the stored access token alone. */
@@ -245,17 +288,19 @@ export class LinkingSalesforce {
   }
 
   /**
-   * The users' `SELECT Id, IsActive FROM User`, a describe of Event and the package's license,
-   * in one composite call. A describe that failed on its own comes back as its error.
+   * The users (`SELECT Id, IsActive, Name, Email FROM User`), a describe of Event and the
+   * package's license, and the org's name (`SELECT Name, IsSandbox FROM Organization`), in one
+   * composite call. A describe that failed on its own comes back as its error; an org that
+   * could not be read has no name.
    */
   private async checkAccess(
     api: SalesforceApi,
     userIds: string[],
-  ): Promise<{ users: SObjectRecord[]; access: PackageAccess | BridgeError }> {
+  ): Promise<{ users: SObjectRecord[]; access: PackageAccess | BridgeError; org: OrgFacts | null }> {
     const namespace = this.options.namespace ?? PACKAGE_NAMESPACE;
     const reads = packageAccessReads(namespace);
     const read = await api.readSettled({
-      queries: [usersQuery(userIds), ...reads.queries],
+      queries: [usersQuery(userIds), ...reads.queries, ORGANIZATION_QUERY],
       describes: reads.describes,
     });
     const users = read.queries[0];
@@ -265,7 +310,11 @@ export class LinkingSalesforce {
     const described =
       read.describes[0] ??
       new BridgeError('retryable', 'Salesforce sent no describe of Event', { code: 'MALFORMED_RESPONSE' });
-    return { users, access: assessPackageAccess(namespace, described, read.queries[1]) };
+    return {
+      users,
+      access: assessPackageAccess(namespace, described, reads.queries.length === 0 ? undefined : read.queries[1]),
+      org: orgFacts(read.queries[1 + reads.queries.length]),
+    };
   }
 
   /** A link is not made for a user who cannot write the package's fields: the error names the fix. */
@@ -302,9 +351,11 @@ export class LinkingSalesforce {
   }
 }
 
+const ORGANIZATION_QUERY = 'SELECT Name, IsSandbox FROM Organization';
+
 function usersQuery(userIds: string[]): string {
   const ids = [...new Set(userIds)];
   // Only well-formed ids reach the SOQL text, so nothing can be injected through them.
   for (const id of ids) if (!isUserId(id)) throw invalidOwner(id);
-  return `SELECT Id, IsActive FROM User WHERE Id IN (${ids.map((id) => `'${id}'`).join(', ')})`;
+  return `SELECT Id, IsActive, Name, Email FROM User WHERE Id IN (${ids.map((id) => `'${id}'`).join(', ')})`;
 }

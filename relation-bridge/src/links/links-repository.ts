@@ -18,12 +18,30 @@ export interface NewLink {
   authId: string;
   target: LinkTarget;
   defaultOwnerId: string;
+  /** The default owner's name and email, when Salesforce told them. */
+  defaultOwnerName?: string | null;
+  defaultOwnerEmail?: string | null;
   createdAt: number;
 }
 
-export type LinkPatch = Partial<Pick<Link, 'target' | 'defaultOwnerId' | 'inboxName'>>;
+/** A new default owner takes its name and email along (null when they are not known). */
+export type LinkPatch = Partial<
+  Pick<Link, 'target' | 'defaultOwnerId' | 'defaultOwnerName' | 'defaultOwnerEmail' | 'inboxName'>
+>;
 
-export type NewSalesforceAuth = Omit<SalesforceAuth, 'id' | 'createdAt' | 'updatedAt' | 'createdBy'>;
+/** The org's name and sandbox flag are kept when Salesforce told them; an authorisation saved without them keeps those it had. */
+export type NewSalesforceAuth = Omit<
+  SalesforceAuth,
+  'id' | 'createdAt' | 'updatedAt' | 'createdBy' | 'orgName' | 'orgIsSandbox'
+> &
+  Partial<Pick<SalesforceAuth, 'orgName' | 'orgIsSandbox'>>;
+
+/** A Salesforce user as people read them. */
+export interface NamedUser {
+  id: string;
+  name: string | null;
+  email: string | null;
+}
 
 /** The store refused a second link for an inbox (its one-link-per-inbox index). */
 export class LinkConflictError extends BridgeError {
@@ -74,7 +92,7 @@ export interface LinksRepository {
    * Moves the link to another authorisation of the same org (re-authorised by another user),
    * optionally with a new default owner.
    */
-  reassignAuth(linkId: string, auth: SalesforceAuth, defaultOwnerId: string, now: number): Promise<Link>;
+  reassignAuth(linkId: string, auth: SalesforceAuth, defaultOwner: NamedUser, now: number): Promise<Link>;
   /** @throws BridgeError `link_not_found`, `link_deleted` */
   setLinkStatus(linkId: string, status: LinkStatus, reason: string | null, now: number): Promise<Link>;
   /** Sets the status of every link that is not deleted and uses the authorisation; returns their ids. */
@@ -97,6 +115,8 @@ interface AuthRow {
   created_by_kind: Actor['kind'] | null;
   created_by_id: string | null;
   created_by_name: string | null;
+  org_name: string | null;
+  org_is_sandbox: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -120,15 +140,29 @@ interface LinkRow {
   updated_at: number;
   deleted_at: number | null;
   version: number;
+  org_name: string | null;
+  org_is_sandbox: number | null;
+  default_owner_name: string | null;
+  default_owner_email: string | null;
+}
+
+function flagOf(value: number | null): boolean | null {
+  return value === null ? null : value === 1;
+}
+
+function flagValue(value: boolean | null | undefined): number | null {
+  return value === null || value === undefined ? null : value ? 1 : 0;
 }
 
 const AUTH_COLUMNS = sql.raw(
   'id, org_id, user_id, username, display_name, instance_url, login_url, environment, access_token_enc, ' +
-    'refresh_token_enc, scope, issued_at, created_by_kind, created_by_id, created_by_name, created_at, updated_at',
+    'refresh_token_enc, scope, issued_at, created_by_kind, created_by_id, created_by_name, org_name, org_is_sandbox, ' +
+    'created_at, updated_at',
 );
 const LINK_COLUMNS = sql.raw(
   'id, inbox_id, inbox_name, auth_id, org_id, instance_url, environment, authorized_user_id, authorized_username, ' +
-    'target, default_owner_id, status, status_reason, status_changed_at, created_at, updated_at, deleted_at, version',
+    'target, default_owner_id, status, status_reason, status_changed_at, created_at, updated_at, deleted_at, version, ' +
+    'org_name, org_is_sandbox, default_owner_name, default_owner_email',
 );
 
 function toLink(row: LinkRow): Link {
@@ -144,6 +178,10 @@ function toLink(row: LinkRow): Link {
     authorizedUsername: row.authorized_username,
     target: row.target,
     defaultOwnerId: row.default_owner_id,
+    defaultOwnerName: row.default_owner_name,
+    defaultOwnerEmail: row.default_owner_email,
+    orgName: row.org_name,
+    orgIsSandbox: flagOf(row.org_is_sandbox),
     status: row.status,
     statusReason: row.status_reason,
     statusChangedAt: row.status_changed_at,
@@ -171,6 +209,8 @@ export function createLinksRepository(db: SqlExecutor, secretBox: SecretBox): Li
     instanceUrl: row.instance_url,
     loginUrl: row.login_url,
     environment: row.environment,
+    orgName: row.org_name,
+    orgIsSandbox: flagOf(row.org_is_sandbox),
     accessToken: row.access_token_enc === null ? null : secretBox.decrypt(row.access_token_enc),
     refreshToken: secretBox.decrypt(row.refresh_token_enc),
     scope: row.scope,
@@ -189,22 +229,32 @@ export function createLinksRepository(db: SqlExecutor, secretBox: SecretBox): Li
         const row = (await tx.one<AuthRow>(sql`
           INSERT INTO salesforce_auths (id, org_id, user_id, username, display_name, instance_url, login_url,
                                         environment, access_token_enc, refresh_token_enc, scope, issued_at,
-                                        created_by_kind, created_by_id, created_by_name, created_at, updated_at)
+                                        created_by_kind, created_by_id, created_by_name, org_name, org_is_sandbox,
+                                        created_at, updated_at)
           VALUES (${newId('auth')}, ${auth.orgId}, ${auth.userId}, ${auth.username}, ${auth.displayName},
                   ${auth.instanceUrl}, ${auth.loginUrl}, ${auth.environment},
                   ${auth.accessToken === null ? null : secretBox.encrypt(auth.accessToken)},
                   ${secretBox.encrypt(auth.refreshToken)}, ${auth.scope}, ${auth.issuedAt},
-                  ${createdBy.kind}, ${createdBy.id}, ${createdBy.name}, ${now}, ${now})
+                  ${createdBy.kind}, ${createdBy.id}, ${createdBy.name}, ${sql.text(auth.orgName ?? null)},
+                  ${sql.int(flagValue(auth.orgIsSandbox))}, ${now}, ${now})
           ON CONFLICT (org_id, user_id) DO UPDATE
              SET username = excluded.username, display_name = excluded.display_name,
                  instance_url = excluded.instance_url, login_url = excluded.login_url,
                  environment = excluded.environment, access_token_enc = excluded.access_token_enc,
                  refresh_token_enc = excluded.refresh_token_enc, scope = excluded.scope,
-                 issued_at = excluded.issued_at, updated_at = excluded.updated_at
+                 issued_at = excluded.issued_at, updated_at = excluded.updated_at,
+                 org_name = COALESCE(excluded.org_name, salesforce_auths.org_name),
+                 org_is_sandbox = COALESCE(excluded.org_is_sandbox, salesforce_auths.org_is_sandbox)
           RETURNING ${AUTH_COLUMNS}`)) as AuthRow;
+        // Links follow their authorisation to another instance, and to the org's current name.
         await tx.run(sql`
-          UPDATE links SET instance_url = ${row.instance_url}, updated_at = ${now}
-           WHERE auth_id = ${row.id} AND status <> 'deleted' AND instance_url <> ${row.instance_url}`);
+          UPDATE links
+             SET instance_url = ${row.instance_url}, org_name = ${sql.text(row.org_name)},
+                 org_is_sandbox = ${sql.int(row.org_is_sandbox)}, updated_at = ${now}
+           WHERE auth_id = ${row.id} AND status <> 'deleted'
+             AND (instance_url <> ${row.instance_url}
+                  OR COALESCE(org_name, '') <> COALESCE(${sql.text(row.org_name)}, '')
+                  OR COALESCE(org_is_sandbox, -1) <> COALESCE(${sql.int(row.org_is_sandbox)}, -1))`);
         return toAuth(row);
       });
     },
@@ -258,11 +308,13 @@ export function createLinksRepository(db: SqlExecutor, secretBox: SecretBox): Li
           const row = (await tx.one<LinkRow>(sql`
             INSERT INTO links (id, inbox_id, inbox_name, auth_id, org_id, instance_url, environment,
                                authorized_user_id, authorized_username, target, default_owner_id, status,
-                               status_reason, status_changed_at, created_at, updated_at, deleted_at, version)
+                               status_reason, status_changed_at, created_at, updated_at, deleted_at, version,
+                               org_name, org_is_sandbox, default_owner_name, default_owner_email)
             VALUES (${newId('lnk')}, ${link.inboxId}, ${link.inboxName}, ${auth.id}, ${auth.org_id},
                     ${auth.instance_url}, ${auth.environment}, ${auth.user_id}, ${auth.username}, ${link.target},
                     ${link.defaultOwnerId}, 'active', NULL, ${link.createdAt}, ${link.createdAt}, ${link.createdAt},
-                    NULL, 1)
+                    NULL, 1, ${sql.text(auth.org_name)}, ${sql.int(auth.org_is_sandbox)},
+                    ${sql.text(link.defaultOwnerName ?? null)}, ${sql.text(link.defaultOwnerEmail ?? null)})
             RETURNING ${LINK_COLUMNS}`)) as LinkRow;
           return toLink(row);
         } catch (error) {
@@ -304,10 +356,19 @@ export function createLinksRepository(db: SqlExecutor, secretBox: SecretBox): Li
       return db.atomic(async (tx) => {
         const current = await requireLiveLinkIn(tx, linkId);
         if (expectedVersion !== undefined && current.version !== expectedVersion) return null;
+        // A new default owner brings its own name and email (or none); the same owner keeps them.
+        const ownerChanges = patch.defaultOwnerId !== undefined && patch.defaultOwnerId !== current.defaultOwnerId;
+        const ownerName = ownerChanges
+          ? (patch.defaultOwnerName ?? null)
+          : (patch.defaultOwnerName ?? current.defaultOwnerName);
+        const ownerEmail = ownerChanges
+          ? (patch.defaultOwnerEmail ?? null)
+          : (patch.defaultOwnerEmail ?? current.defaultOwnerEmail);
         await tx.run(sql`
           UPDATE links
              SET target = ${patch.target ?? current.target},
                  default_owner_id = ${patch.defaultOwnerId ?? current.defaultOwnerId},
+                 default_owner_name = ${sql.text(ownerName)}, default_owner_email = ${sql.text(ownerEmail)},
                  inbox_name = ${patch.inboxName === undefined ? current.inboxName : patch.inboxName},
                  version = version + 1,
                  updated_at = ${now}
@@ -316,13 +377,15 @@ export function createLinksRepository(db: SqlExecutor, secretBox: SecretBox): Li
       });
     },
 
-    reassignAuth(linkId, auth, defaultOwnerId, now) {
+    reassignAuth(linkId, auth, defaultOwner, now) {
       return db.atomic(async (tx) => {
         await requireLiveLinkIn(tx, linkId);
         await tx.run(sql`
           UPDATE links
              SET auth_id = ${auth.id}, authorized_user_id = ${auth.userId}, authorized_username = ${auth.username},
-                 instance_url = ${auth.instanceUrl}, default_owner_id = ${defaultOwnerId},
+                 instance_url = ${auth.instanceUrl}, org_name = ${sql.text(auth.orgName)},
+                 org_is_sandbox = ${sql.int(flagValue(auth.orgIsSandbox))}, default_owner_id = ${defaultOwner.id},
+                 default_owner_name = ${sql.text(defaultOwner.name)}, default_owner_email = ${sql.text(defaultOwner.email)},
                  version = version + 1, updated_at = ${now}
            WHERE id = ${linkId}`);
         return (await linkIn(tx, linkId)) as Link;

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { BridgeError } from '../core/errors';
 import type { SfEnvironment } from '../core/types';
+import type { SalesforceHttp } from '../salesforce/http';
 
 /**
  * Where the OAuth web-server flow of a link starts. The bridge later sends its client
@@ -27,12 +28,54 @@ export const SALESFORCE_LOGIN_HOST_SUFFIXES: readonly string[] = [
 const MY_DOMAIN_NAME = /^[a-z0-9](?:[a-z0-9-]{0,60}[a-z0-9])?$/;
 const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-function invalidDomain(myDomain: string, why: string): BridgeError {
+/** The partitions of My Domain hosts (`acme--uat.sandbox.my.salesforce.com`, `acme.develop.my.salesforce.com`). */
+const PARTITION = '(?:\\.(?:sandbox|develop|scratch|demo|patch|trailblaze|free))?';
+/**
+ * The hosts people see in their browser's address bar, each with the My Domain it belongs
+ * to: Lightning (`acme.lightning.force.com`), Setup (`acme.my.salesforce-setup.com`) and
+ * Visualforce (`acme--c.vf.force.com`, `acme--uat--c.sandbox.vf.force.com`).
+ */
+const ADDRESS_BAR_HOSTS: readonly RegExp[] = [
+  new RegExp(`^([a-z0-9-]+)(${PARTITION})\\.lightning\\.force\\.com$`),
+  new RegExp(`^([a-z0-9-]+)(${PARTITION})\\.my\\.salesforce-setup\\.com$`),
+  new RegExp(`^([a-z0-9-]+?)--[a-z0-9]+(${PARTITION})\\.vf\\.force\\.com$`),
+];
+
+/**
+ * Where a Salesforce page's path starts in an address-bar URL: on the local org, whose My
+ * Domains live under a path, what comes before it is the My Domain.
+ */
+const PAGE_PATH = /\/(?:lightning|setup|one|home|_ui|apex|services|secur|s)(?:\/|$)/;
+
+/**
+ * Why a My Domain is refused, each with a code the console says in the reader's language
+ * (`error.<code>`); the English text is the API's message.
+ */
+type DomainProblem =
+  | 'my_domain_empty'
+  | 'my_domain_name'
+  | 'my_domain_not_url'
+  | 'my_domain_https'
+  | 'my_domain_credentials'
+  | 'my_domain_loopback'
+  | 'my_domain_not_salesforce'
+  | 'my_domain_port';
+
+function invalidDomain(myDomain: string, code: DomainProblem, why: string): BridgeError {
   return new BridgeError('bad_input', `The My Domain "${myDomain}" is not usable: ${why}.`, {
     code: 'invalid_my_domain',
     reason: 'bad_input',
-    details: [{ path: 'myDomain', message: why }],
+    details: [{ path: 'myDomain', message: why, code }],
   });
+}
+
+/** The My Domain login host a Lightning, Setup or Visualforce host of the address bar belongs to. */
+export function myDomainHostOf(hostname: string): string {
+  for (const pattern of ADDRESS_BAR_HOSTS) {
+    const found = pattern.exec(hostname);
+    if (found !== null) return `${found[1] as string}${found[2] ?? ''}.my.salesforce.com`;
+  }
+  return hostname;
 }
 
 export function isLoopbackHost(hostname: string): boolean {
@@ -61,19 +104,21 @@ export interface CustomHostPolicy {
 }
 
 /**
- * Turns what an admin typed as a My Domain into the login URL:
- * `acme` → https://acme.my.salesforce.com, `acme--uat` → https://acme--uat.sandbox.my.salesforce.com,
- * a host name or an https origin of a Salesforce domain as given; a loopback URL as given when allowed.
+ * Turns what an admin typed or pasted as a My Domain into the login URL:
+ * `acme` → https://acme.my.salesforce.com, `acme--uat` → https://acme--uat.sandbox.my.salesforce.com;
+ * a host name or a URL of a Salesforce domain (a page's address pasted from the browser
+ * included) → its host, a Lightning, Setup or Visualforce host → the My Domain it belongs to;
+ * a loopback URL as given, up to a Salesforce page's path, when allowed.
  */
 export function resolveCustomLoginUrl(myDomain: string, policy: CustomHostPolicy = {}): string {
   const allowedSuffixes = policy.allowedSuffixes ?? SALESFORCE_LOGIN_HOST_SUFFIXES;
   const typed = myDomain.trim();
-  if (typed === '') throw invalidDomain(myDomain, 'it is empty');
+  if (typed === '') throw invalidDomain(myDomain, 'my_domain_empty', 'it is empty');
   const lower = typed.toLowerCase();
 
-  if (!lower.includes('.') && !lower.includes(':')) {
+  if (!lower.includes('.') && !lower.includes(':') && !lower.includes('/')) {
     if (!MY_DOMAIN_NAME.test(lower)) {
-      throw invalidDomain(myDomain, 'a My Domain name has only letters, digits and hyphens');
+      throw invalidDomain(myDomain, 'my_domain_name', 'a My Domain name has only letters, digits and hyphens');
     }
     return lower.includes('--') ? `https://${lower}.sandbox.my.salesforce.com` : `https://${lower}.my.salesforce.com`;
   }
@@ -83,25 +128,71 @@ export function resolveCustomLoginUrl(myDomain: string, policy: CustomHostPolicy
   try {
     url = new URL(candidate);
   } catch {
-    throw invalidDomain(myDomain, 'it is not a host name or a URL');
+    throw invalidDomain(myDomain, 'my_domain_not_url', 'it is not a host name or a URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidDomain(myDomain, 'it must use https');
-  if (url.username !== '' || url.password !== '') throw invalidDomain(myDomain, 'it must not carry credentials');
-  if (url.search !== '' || url.hash !== '' || /[?#]/.test(candidate)) {
-    throw invalidDomain(myDomain, 'give only the host, without a path, query or fragment');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw invalidDomain(myDomain, 'my_domain_https', 'it must use https');
   }
+  if (url.username !== '' || url.password !== '') {
+    throw invalidDomain(myDomain, 'my_domain_credentials', 'it must not carry credentials');
+  }
+  // What follows the host of a pasted address (the page, its query) is not part of the My Domain.
   if (isLoopbackHost(url.hostname)) {
-    if (policy.allowLoopback !== true)
-      throw invalidDomain(myDomain, 'it must be a Salesforce domain, not this machine');
-    return withoutTrailingSlash(url);
+    if (policy.allowLoopback !== true) {
+      throw invalidDomain(myDomain, 'my_domain_loopback', 'it must be a Salesforce domain, not this machine');
+    }
+    const page = PAGE_PATH.exec(url.pathname);
+    const path = page === null ? url.pathname : url.pathname.slice(0, page.index);
+    return `${url.origin}${path}`.replace(/\/+$/, '');
   }
-  if (url.protocol !== 'https:') throw invalidDomain(myDomain, 'it must use https');
-  if (url.pathname !== '/') throw invalidDomain(myDomain, 'give only the host, without a path, query or fragment');
-  if (!isSalesforceHost(url.hostname, allowedSuffixes)) {
-    throw invalidDomain(myDomain, `it must be a Salesforce domain (…${allowedSuffixes.join(', …')})`);
+  if (url.protocol !== 'https:') throw invalidDomain(myDomain, 'my_domain_https', 'it must use https');
+  const hostname = myDomainHostOf(url.hostname);
+  if (!isSalesforceHost(hostname, allowedSuffixes)) {
+    throw invalidDomain(
+      myDomain,
+      'my_domain_not_salesforce',
+      `it must be a Salesforce domain (…${allowedSuffixes.join(', …')})`,
+    );
   }
-  if (url.port !== '') throw invalidDomain(myDomain, 'a Salesforce domain takes no port');
-  return withoutTrailingSlash(url);
+  if (url.port !== '') throw invalidDomain(myDomain, 'my_domain_port', 'a Salesforce domain takes no port');
+  return `https://${hostname}`;
+}
+
+/**
+ * Whether a My Domain answers as a Salesforce login host, before the admin's browser is sent
+ * there (a typo would end on the browser's DNS error page): one GET of its authorisation
+ * page through the bridge's Salesforce transport, which follows no redirect, within
+ * SF_REQUEST_TIMEOUT_MS. Any answer but "no such page" will do: Salesforce answers a bare
+ * authorisation request with an error page or a redirect to one.
+ */
+export async function requireAnsweringLoginHost(
+  http: SalesforceHttp,
+  loginUrl: string,
+  timeoutMs: number,
+): Promise<void> {
+  const host = new URL(loginUrl).host;
+  const unreachable = (why: string, cause?: unknown) =>
+    new BridgeError('bad_input', `No Salesforce login page answers at ${host} (${why}): check the My Domain.`, {
+      code: 'my_domain_unreachable',
+      reason: 'bad_input',
+      details: { host, loginUrl, why },
+      cause,
+    });
+  let status: number;
+  try {
+    ({ status } = await http.send({
+      method: 'GET',
+      url: `${loginUrl}/services/oauth2/authorize`,
+      headers: { accept: 'text/html' },
+      timeoutMs,
+    }));
+  } catch (error) {
+    // The transport's deadline aborts with a DOMException named TimeoutError.
+    const timedOut = (error as { name?: unknown } | null)?.name === 'TimeoutError';
+    throw unreachable(timedOut ? 'no answer in time' : 'no answer', error);
+  }
+  if (status === 404 || status === 410) throw unreachable(`HTTP ${status}`);
+  if (status >= 500) throw unreachable(`HTTP ${status}`);
 }
 
 function withoutTrailingSlash(url: URL): string {

@@ -74,6 +74,10 @@ export const LINK_ERROR_TEXT: Record<string, LinkErrorText> = {
     ja: 'この連携は削除されています。受信箱に新しい連携を作成してください。',
     en: 'The link is deleted; create a new link for the inbox instead.',
   },
+  link_changed: {
+    ja: 'この連携設定は、このページを開いた後に別のタブまたは別の管理者によって変更されています。その変更を打ち消さないよう、保存していません。最新の設定を読み込んでから、もう一度変更してください。',
+    en: 'This link was changed in another tab or by another admin after this page was opened. Nothing was saved, so as not to undo that change: load the current settings, then change them again.',
+  },
   link_not_found: {
     ja: '連携が見つかりません。削除された可能性があります。',
     en: 'The link was not found; it may have been deleted.',

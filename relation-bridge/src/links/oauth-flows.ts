@@ -5,8 +5,8 @@ import type { Actor, Link, LinkTarget, SfEnvironment } from '../core/types';
 import type { OAuthClient } from '../salesforce/oauth-client';
 import type { Identity } from '../salesforce/types';
 import { type Grant, type LinkContext, type LinkLifecycle } from './link-lifecycle';
-import { invalidOwner, linkError } from './linking-salesforce';
-import { type CustomHostPolicy, type LoginUrls, resolveLoginUrl } from './login-host';
+import { invalidOwner, linkError, type LinkingFacts } from './linking-salesforce';
+import { type CustomHostPolicy, type LoginUrls, requireAnsweringLoginHost, resolveLoginUrl } from './login-host';
 import type { OAuthFlow, OAuthFlowMode } from './oauth-flows-repository';
 import type { PendingLink } from './pending-links-repository';
 import type { PendingLinks } from './pending-links';
@@ -93,6 +93,8 @@ export interface OAuthFlowsOptions {
   oauth: OAuthClient;
   loginUrls: LoginUrls;
   customHosts: CustomHostPolicy;
+  /** SF_REQUEST_TIMEOUT_MS: how long a My Domain may take to answer before the browser is sent there. */
+  requestTimeoutMs: number;
   /** How long an authorisation started here may be completed. */
   ttlMs?: number;
 }
@@ -118,6 +120,7 @@ export class OAuthFlows {
     if (input.defaultOwnerId != null && !isUserId(input.defaultOwnerId)) throw invalidOwner(input.defaultOwnerId);
     const loginUrl = this.loginUrl(input.environment, input.myDomain);
     await this.refuseSecondLink(input.inboxId);
+    await this.requireAnswering(input.environment, loginUrl);
     return this.begin(initiator, {
       mode: 'link',
       inboxId: input.inboxId,
@@ -133,6 +136,7 @@ export class OAuthFlows {
   async startPendingLink(input: StartPendingLinkInput, initiator: FlowInitiator): Promise<AuthorizationStart> {
     const loginUrl = this.loginUrl(input.environment, input.myDomain);
     await this.refuseSecondLink(input.inboxId);
+    await this.requireAnswering(input.environment, loginUrl);
     return this.begin(initiator, {
       mode: 'pending_link',
       inboxId: input.inboxId,
@@ -206,11 +210,12 @@ export class OAuthFlows {
 
     const tokens = await salesforce.exchangeCode(flow.loginUrl, input.code, flow.codeVerifier, flow.inboxId);
     let identity: Identity;
+    let facts: LinkingFacts;
     try {
       if (tokens.refreshToken === null) throw linkError('no_refresh_token', 'bad_input');
       identity = await salesforce.identity(tokens);
       const renewing = flow.mode === 'reauth' ? await this.checkSameOrg(flow, identity) : null;
-      await salesforce.verifyApiAccess(tokens, identity, ownerFor(flow, identity, renewing));
+      facts = await salesforce.verifyApiAccess(tokens, identity, ownerFor(flow, identity, renewing));
     } catch (error) {
       await salesforce.revokeQuietly(flow.loginUrl, tokens.refreshToken ?? tokens.accessToken);
       throw error;
@@ -223,11 +228,18 @@ export class OAuthFlows {
       sessionHash: flow.sessionHash,
     };
     if (flow.mode === 'pending_link') {
-      const pendingLink = await this.pendingLinks.keepFromGrant(flow, grant, identity, flow.actor);
+      const pendingLink = await this.pendingLinks.keepFromGrant(flow, grant, identity, flow.actor, facts);
       return { kind: 'pending_link', pendingLink, initiator };
     }
     if (flow.mode === 'reauth') {
-      const renewed = await this.lifecycle.renewFromGrant(flow.linkId as string, flow, grant, identity, flow.actor);
+      const renewed = await this.lifecycle.renewFromGrant(
+        flow.linkId as string,
+        flow,
+        grant,
+        identity,
+        flow.actor,
+        facts,
+      );
       return { kind: 'link', link: renewed.link, created: false, resumedActions: renewed.resumedActions, initiator };
     }
     const created = await this.lifecycle.createFromGrant(
@@ -236,11 +248,14 @@ export class OAuthFlows {
         inboxId: flow.inboxId,
         inboxName: flow.inboxName,
         target: flow.target,
-        defaultOwnerId: flow.defaultOwnerId ?? identity.userId,
+        defaultOwnerId: facts.owner.id,
+        defaultOwnerName: facts.owner.name,
+        defaultOwnerEmail: facts.owner.email,
       },
       grant,
       identity,
       flow.actor,
+      facts,
     );
     return { kind: 'link', link: created.link, created: true, resumedActions: created.resumedActions, initiator };
   }
@@ -261,6 +276,12 @@ export class OAuthFlows {
 
   private loginUrl(environment: SfEnvironment, myDomain: string | undefined): string {
     return resolveLoginUrl(environment, myDomain, this.options.loginUrls, this.options.customHosts);
+  }
+
+  /** A My Domain typed by the admin is asked first; the configured login hosts are trusted. */
+  private async requireAnswering(environment: SfEnvironment, loginUrl: string): Promise<void> {
+    if (environment !== 'custom') return;
+    await requireAnsweringLoginHost(this.options.oauth.http, loginUrl, this.options.requestTimeoutMs);
   }
 
   private async refuseSecondLink(inboxId: string): Promise<void> {

@@ -17,9 +17,14 @@ export interface PendingLink {
   userId: string;
   username: string;
   displayName: string | null;
+  /** The authorising user's email (null: not known). */
+  userEmail: string | null;
   instanceUrl: string;
   loginUrl: string;
   environment: SfEnvironment;
+  /** The org's name and whether it is a sandbox, as Salesforce said (null: not known). */
+  orgName: string | null;
+  orgIsSandbox: boolean | null;
   accessToken: string;
   refreshToken: string;
   scope: string;
@@ -29,8 +34,11 @@ export interface PendingLink {
   expiresAt: number;
 }
 
+export type NewPendingLink = Omit<PendingLink, 'id' | 'orgName' | 'orgIsSandbox' | 'userEmail'> &
+  Partial<Pick<PendingLink, 'orgName' | 'orgIsSandbox' | 'userEmail'>>;
+
 export interface PendingLinksRepository {
-  save(pending: Omit<PendingLink, 'id'>): Promise<PendingLink>;
+  save(pending: NewPendingLink): Promise<PendingLink>;
   get(id: string): Promise<PendingLink | null>;
   list(filter?: { inboxId?: string }): Promise<PendingLink[]>;
   /** @returns whether it existed. */
@@ -60,11 +68,15 @@ interface PendingLinkRow {
   actor_name: string;
   created_at: number;
   expires_at: number;
+  org_name: string | null;
+  org_is_sandbox: number | null;
+  user_email: string | null;
 }
 
 const COLUMNS = sql.raw(
   'id, inbox_id, inbox_name, org_id, user_id, username, display_name, instance_url, login_url, environment, ' +
-    'access_token_enc, refresh_token_enc, scope, issued_at, actor_kind, actor_id, actor_name, created_at, expires_at',
+    'access_token_enc, refresh_token_enc, scope, issued_at, actor_kind, actor_id, actor_name, created_at, expires_at, ' +
+    'org_name, org_is_sandbox, user_email',
 );
 
 export function createPendingLinksRepository(db: SqlExecutor, secretBox: SecretBox): PendingLinksRepository {
@@ -76,9 +88,12 @@ export function createPendingLinksRepository(db: SqlExecutor, secretBox: SecretB
     userId: row.user_id,
     username: row.username,
     displayName: row.display_name,
+    userEmail: row.user_email,
     instanceUrl: row.instance_url,
     loginUrl: row.login_url,
     environment: row.environment,
+    orgName: row.org_name,
+    orgIsSandbox: row.org_is_sandbox === null ? null : row.org_is_sandbox === 1,
     accessToken: secretBox.decrypt(row.access_token_enc),
     refreshToken: secretBox.decrypt(row.refresh_token_enc),
     scope: row.scope,
@@ -91,6 +106,9 @@ export function createPendingLinksRepository(db: SqlExecutor, secretBox: SecretB
   return {
     async save(pending) {
       const id = newId('pnd');
+      const orgName = pending.orgName ?? null;
+      const orgIsSandbox = pending.orgIsSandbox ?? null;
+      const userEmail = pending.userEmail ?? null;
       await db.run(sql`
         INSERT INTO pending_links (${COLUMNS})
         VALUES (${id}, ${pending.inboxId}, ${pending.inboxName}, ${pending.orgId}, ${pending.userId},
@@ -98,8 +116,9 @@ export function createPendingLinksRepository(db: SqlExecutor, secretBox: SecretB
                 ${pending.environment}, ${secretBox.encrypt(pending.accessToken)},
                 ${secretBox.encrypt(pending.refreshToken)}, ${pending.scope}, ${pending.issuedAt},
                 ${pending.createdBy.kind}, ${pending.createdBy.id}, ${pending.createdBy.name},
-                ${pending.createdAt}, ${pending.expiresAt})`);
-      return { ...pending, id };
+                ${pending.createdAt}, ${pending.expiresAt}, ${sql.text(orgName)},
+                ${sql.int(orgIsSandbox === null ? null : orgIsSandbox ? 1 : 0)}, ${sql.text(userEmail)})`);
+      return { ...pending, orgName, orgIsSandbox, userEmail, id };
     },
 
     async get(id) {

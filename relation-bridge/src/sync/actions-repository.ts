@@ -164,6 +164,8 @@ export interface ActionsRepository {
   /** Newest `updatedAt` first; `since`/`until` bound `updatedAt` (until exclusive). */
   list(filter: ActionFilter): Promise<StoredAction[]>;
   countByState(filter: Pick<ActionFilter, 'inboxId' | 'linkId' | 'since'>): Promise<ActionCounts>;
+  /** When the inbox's newest synced action was synced (through any of its links); null when none is kept. */
+  lastSyncedAt(inboxId: string): Promise<number | null>;
   /** Every action the store holds, counted by state and reason (for metrics). */
   countByStateAndReason(): Promise<Array<{ state: ActionState; reason: ActionReason | null; count: number }>>;
   /** When the oldest action still waiting (received, or pending and due at `now`) arrived; null when none waits. */
@@ -663,6 +665,12 @@ export function createActionsRepository(db: SqlExecutor): ActionsRepository {
       const counts = Object.fromEntries(ACTION_STATES.map((state) => [state, 0])) as ActionCounts;
       for (const row of rows) counts[row.state] = row.count;
       return counts;
+    },
+
+    async lastSyncedAt(inboxId) {
+      const row = await db.one<{ last: number | null }>(sql`
+        SELECT MAX(updated_at) AS last FROM actions WHERE inbox_id = ${inboxId} AND state = 'synced'`);
+      return row?.last ?? null;
     },
 
     countByStateAndReason() {

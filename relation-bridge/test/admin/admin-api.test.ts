@@ -81,6 +81,36 @@ describe('admin API requests and errors', () => {
     expect(owner.body.details[0].path).toBe('body.defaultOwnerId');
   });
 
+  it("says each rule broken with zod's issue and its limit, so that a console can say it in its reader's language", async () => {
+    const answer = await api(harness, 'POST', '/users', { email: 'not-an-email', name: '', password: 'short' });
+    expect(answer.status).toBe(400);
+    expect(answer.body.details).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'body.email', issue: 'invalid_format', format: 'email' }),
+        expect.objectContaining({ path: 'body.name', issue: 'too_small', minimum: 1 }),
+        expect.objectContaining({ path: 'body.password', issue: 'too_small', minimum: 12 }),
+      ]),
+    );
+  });
+
+  it('refuses a date range that ends before it starts, instead of answering nothing', async () => {
+    const reversed = await api(
+      harness,
+      'GET',
+      '/actions?inboxId=12&since=2026-11-28T00:00:00Z&until=2026-11-27T00:00:00Z',
+    );
+    expect(reversed.status).toBe(400);
+    expect(reversed.body.details).toEqual([
+      { path: 'query.until', message: 'must be after since', code: 'reversed_range' },
+    ]);
+    const ordered = await api(
+      harness,
+      'GET',
+      '/actions?inboxId=12&since=2026-11-27T00:00:00Z&until=2026-11-28T00:00:00Z',
+    );
+    expect(ordered.status).toBe(200);
+  });
+
   it('answers 400 invalid_json for a body that is not JSON, and 404 for an unknown endpoint', async () => {
     const broken = await api(harness, 'POST', '/links/authorize', '{"inboxId":');
     expect(broken.status).toBe(400);
@@ -253,7 +283,7 @@ describe('action log through the admin API', () => {
     expect((await api(harness, 'GET', '/actions?before=garbage')).body.details[0].path).toBe('query.before');
   });
 
-  it('shows one action with its webhook body', async () => {
+  it('shows one action with its webhook body, and a synced one with its Event in Salesforce', async () => {
     const answer = await api(harness, 'GET', `/actions/${ids.unmatched}`);
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({
@@ -262,6 +292,12 @@ describe('action log through the admin API', () => {
       reason: 'no_matching_record',
       match: { rule: 'email_then_phone', chosen: null },
       payload: { type: 'ticket.action.created', inbox: { id: '12' } },
+      eventUrl: null,
+    });
+    const synced = await api(harness, 'GET', `/actions/${ids.synced}`);
+    expect(synced.body).toMatchObject({
+      sfEventId: '00U000000000001AAA',
+      eventUrl: `${link.instanceUrl}/lightning/r/Event/00U000000000001AAA/view`,
     });
   });
 

@@ -232,7 +232,14 @@ describe('relation-bridge CLI', () => {
     const usage = await cli(['links', 'create', '--inbox', '13', '--env', 'moon', '--target', 'lead', ...connection()]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--env must be one of production, sandbox, custom');
-    expect((await cli(['links', 'list', '--bogus'])).code).toBe(2);
+    const bogus = await cli(['links', 'list', '--bogus']);
+    expect(bogus.code).toBe(2);
+    // The error comes first, followed by the usage of that command only, not the whole text.
+    const lines = bogus.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^Error: .*--bogus/);
+    expect(bogus.stderr).toContain('  links list [--include-deleted]');
+    expect(bogus.stderr).not.toContain('webhook send');
+    expect(bogus.stderr).toContain('relation-bridge --help');
   });
 
   it('health and actions list show the inbox and its log', async () => {

@@ -134,3 +134,53 @@ describe('the link audit log', () => {
     expect((await harness.admin('GET', '/inboxes/33/audit?limit=1')).body.entries).toHaveLength(1);
   });
 });
+
+describe('names instead of ids', () => {
+  it("keeps the org's name and the default owner's name and email from the link's making, and a new owner's when changed", async () => {
+    const link = await harness.linkInbox({ inboxId: '34', inboxName: '代理店窓口', target: 'contact' });
+    const authorizing = harness.seeded.authorizingUser;
+    const view = (await harness.admin('GET', `/links/${link.id}`)).body;
+    expect(view).toMatchObject({
+      orgName: 'Yamato Trading',
+      orgIsSandbox: false,
+      defaultOwnerId: authorizing.id,
+      defaultOwnerName: authorizing.name,
+      defaultOwnerEmail: authorizing.email,
+      version: 1,
+    });
+    const other = harness.seeded.users.find((user) => user.isActive && user.id !== authorizing.id);
+    const changed = await harness.admin('PATCH', `/links/${link.id}`, { defaultOwnerId: other?.id, version: 1 });
+    expect(changed.body).toMatchObject({ defaultOwnerName: other?.name, defaultOwnerEmail: other?.email, version: 2 });
+    const [entry] = (await harness.admin('GET', '/inboxes/34/audit')).body.entries;
+    expect(entry.changes.defaultOwnerId).toEqual({
+      from: authorizing.id,
+      to: other?.id,
+      fromLabel: `${authorizing.name} <${authorizing.email}>`,
+      toLabel: `${other?.name} <${other?.email}>`,
+    });
+    const auth = (await harness.admin('GET', '/salesforce-auths')).body.authorizations.find(
+      (candidate: { id: string }) => candidate.id === link.authId,
+    );
+    expect(auth).toMatchObject({ orgName: 'Yamato Trading', orgIsSandbox: false });
+  });
+});
+
+describe('two tabs, two admins', () => {
+  it('a change made on an older version of the link is refused with 409 link_changed, and changes nothing', async () => {
+    const link = await harness.linkInbox({ inboxId: '35', inboxName: '採用窓口', target: 'contact' });
+    const first = await harness.admin('PATCH', `/links/${link.id}`, { target: 'lead', version: 1 });
+    expect(first.body).toMatchObject({ target: 'lead', version: 2 });
+    const stale = await harness.admin('PATCH', `/links/${link.id}`, { target: 'contact_then_lead', version: 1 });
+    expect(stale.status).toBe(409);
+    expect(stale.body).toMatchObject({ error: 'link_changed', details: { version: 2, expectedVersion: 1 } });
+    expect(stale.body.message).toMatch(/changed in another tab or by another admin/);
+    expect(await harness.bridge.store.links.getLink(link.id)).toMatchObject({ target: 'lead', version: 2 });
+    const audit = (await harness.admin('GET', '/inboxes/35/audit')).body.entries;
+    expect(audit.map((entry: { event: string }) => entry.event)).toEqual(['changed', 'created']);
+    // A script that sends no version changes whatever the link is now.
+    expect((await harness.admin('PATCH', `/links/${link.id}`, { target: 'contact' })).body).toMatchObject({
+      target: 'contact',
+      version: 3,
+    });
+  });
+});

@@ -1,4 +1,5 @@
 import { completeAuthorization } from '../../local-org';
+import type { PendingLink } from '../../src/links/pending-links-repository';
 import { callAs, signInOverHttp, type SessionClient } from '../auth/session-client';
 import { type BridgeHarness, startBridgeHarness } from '../helpers/bridge-harness';
 
@@ -96,6 +97,29 @@ describe('pending links', () => {
     expect(
       (await harness.admin('POST', '/pending-links', { inboxId: '21', environment: 'production' })).body.error,
     ).toBe('link_exists');
+  });
+
+  it('keeps the org name Salesforce gave, and a draft whose inbox was linked meanwhile is never listed: it is revoked and removed', async () => {
+    await harness.admin('POST', '/inboxes', { inboxId: '24', name: '営業四課' });
+    const approvals = harness.org.approvals(user().id).length;
+    const started = await harness.admin('POST', '/pending-links', { inboxId: '24', environment: 'production' });
+    await throughSalesforce(started.body.authorizeUrl, null);
+    const [pending] = (await harness.admin('GET', '/pending-links?inboxId=24')).body.pendingLinks;
+    expect(pending).toMatchObject({ orgName: 'Yamato Trading', orgIsSandbox: false });
+    // Another tab finished its own wizard for the inbox (a callback that raced its unit of work
+    // left this draft behind, as the store is written here).
+    const { id: _id, ...draft } = (await harness.bridge.store.pendingLinks.get(pending.id)) as PendingLink;
+    const link = await harness.linkInbox({ inboxId: '24', inboxName: '営業四課' });
+    expect(await harness.bridge.store.pendingLinks.list({ inboxId: '24' })).toEqual([]);
+    expect(harness.org.approvals(user().id)).toHaveLength(approvals + 1);
+    const raced = await harness.bridge.store.pendingLinks.save(draft);
+
+    expect((await harness.admin('GET', '/pending-links?inboxId=24')).body.pendingLinks).toEqual([]);
+    expect(await harness.bridge.store.pendingLinks.get(raced.id)).toBeNull();
+    const completing = await harness.admin('POST', `/pending-links/${raced.id}/complete`, { target: 'lead' });
+    expect(completing.body.error).toBe('pending_link_not_found');
+    expect(await harness.bridge.store.links.getLinkForInbox('24')).toMatchObject({ id: link.id, status: 'active' });
+    expect((await harness.admin('DELETE', `/links/${link.id}`)).body).toMatchObject({ revokeSkipped: 'auth_shared' });
   });
 
   it('discarding a pending link revokes its grant at Salesforce', async () => {

@@ -81,7 +81,8 @@ describe('console sessions', () => {
     const second = await accounts.signIn('owner@example.jp', 'owner-password-1', '10.0.0.2');
     const active = await accounts.resume(first.sessionId);
     await expect(accounts.changeOwnPassword(active!, 'wrong-password-0', 'new-password-123')).rejects.toMatchObject({
-      code: 'invalid_credentials',
+      code: 'wrong_current_password',
+      reason: 'bad_input',
     });
     await accounts.changeOwnPassword(active!, 'owner-password-1', 'new-password-123');
     expect(await accounts.resume(first.sessionId)).not.toBeNull();

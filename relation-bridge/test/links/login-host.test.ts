@@ -13,6 +13,17 @@ function refusal(myDomain: string, allowLoopback = false): string {
   throw new Error(`"${myDomain}" was accepted`);
 }
 
+/** The code the console says the refusal with, in the reader's language. */
+function refusalCode(myDomain: string): string | undefined {
+  try {
+    resolveCustomLoginUrl(myDomain);
+  } catch (error) {
+    if (isBridgeError(error)) return (error.details as Array<{ code?: string }>)[0]?.code;
+    throw error;
+  }
+  throw new Error(`"${myDomain}" was accepted`);
+}
+
 describe('login host of a link', () => {
   it('uses the configured hosts for production and sandbox', () => {
     expect(resolveLoginUrl('production', undefined, loginUrls)).toBe('https://login.salesforce.com');
@@ -38,7 +49,11 @@ describe('login host of a link', () => {
     expect(resolveCustomLoginUrl('http://localhost:4567', local)).toBe('http://localhost:4567');
     expect(resolveCustomLoginUrl('http://[::1]:4567', local)).toBe('http://[::1]:4567');
     expect(resolveCustomLoginUrl('http://127.0.0.1:4567/orgs/acme/', local)).toBe('http://127.0.0.1:4567/orgs/acme');
-    expect(refusal('http://127.0.0.1:4567/orgs/acme?x=1', true)).toMatch(/only the host/);
+    // An address pasted from the browser keeps what comes before the page (the local org's My Domain).
+    expect(resolveCustomLoginUrl('http://127.0.0.1:4567/orgs/acme?x=1', local)).toBe('http://127.0.0.1:4567/orgs/acme');
+    expect(resolveCustomLoginUrl('http://127.0.0.1:4567/orgs/acme/lightning/page/home#top', local)).toBe(
+      'http://127.0.0.1:4567/orgs/acme',
+    );
     expect(refusal('http://127.0.0.1:4567')).toMatch(/not this machine/);
     expect(refusal('https://localhost')).toMatch(/not this machine/);
     expect(refusal('http://acme.my.salesforce.com', true)).toMatch(/https/);
@@ -60,11 +75,50 @@ describe('login host of a link', () => {
     expect(refusal('https://10.0.0.5')).toMatch(/Salesforce domain/);
   });
 
-  it('refuses paths, queries, fragments, credentials, ports and other schemes', () => {
-    expect(refusal('https://acme.my.salesforce.com/services/oauth2')).toMatch(/only the host/);
-    expect(refusal('https://acme.my.salesforce.com?next=https://evil.example')).toMatch(/only the host/);
-    expect(refusal('https://acme.my.salesforce.com/?')).toMatch(/only the host/);
-    expect(refusal('https://acme.my.salesforce.com#x')).toMatch(/only the host/);
+  it('keeps only the host of an address pasted from the browser: the page, its query and fragment go', () => {
+    expect(resolveCustomLoginUrl('https://acme.my.salesforce.com/services/oauth2')).toBe(
+      'https://acme.my.salesforce.com',
+    );
+    expect(resolveCustomLoginUrl('https://acme.my.salesforce.com?next=https://evil.example')).toBe(
+      'https://acme.my.salesforce.com',
+    );
+    expect(resolveCustomLoginUrl('https://acme.my.salesforce.com/?')).toBe('https://acme.my.salesforce.com');
+    expect(resolveCustomLoginUrl('acme.my.salesforce.com/#x')).toBe('https://acme.my.salesforce.com');
+  });
+
+  it('takes a Lightning, Setup or Visualforce address to the My Domain it belongs to, sandboxes and partitions included', () => {
+    expect(resolveCustomLoginUrl('https://acme.lightning.force.com/lightning/page/home')).toBe(
+      'https://acme.my.salesforce.com',
+    );
+    expect(resolveCustomLoginUrl('acme.lightning.force.com')).toBe('https://acme.my.salesforce.com');
+    expect(
+      resolveCustomLoginUrl(
+        'https://acme--uat.sandbox.lightning.force.com/lightning/r/Contact/003000000000001AAA/view',
+      ),
+    ).toBe('https://acme--uat.sandbox.my.salesforce.com');
+    expect(resolveCustomLoginUrl('https://acme.develop.lightning.force.com/one/one.app')).toBe(
+      'https://acme.develop.my.salesforce.com',
+    );
+    expect(resolveCustomLoginUrl('https://acme.my.salesforce-setup.com/lightning/setup/SetupOneHome/home')).toBe(
+      'https://acme.my.salesforce.com',
+    );
+    expect(resolveCustomLoginUrl('https://acme--c.vf.force.com/apex/Page')).toBe('https://acme.my.salesforce.com');
+    expect(resolveCustomLoginUrl('https://acme--uat--c.sandbox.vf.force.com/apex/Page')).toBe(
+      'https://acme--uat.sandbox.my.salesforce.com',
+    );
+  });
+
+  it('gives every refusal a code the console says in the reader’s language', () => {
+    expect(refusalCode(' ')).toBe('my_domain_empty');
+    expect(refusalCode('acme_corp')).toBe('my_domain_name');
+    expect(refusalCode('https://evil.example.com')).toBe('my_domain_not_salesforce');
+    expect(refusalCode('http://acme.my.salesforce.com')).toBe('my_domain_https');
+    expect(refusalCode('https://acme.my.salesforce.com:8443')).toBe('my_domain_port');
+    expect(refusalCode('https://u:p@acme.my.salesforce.com')).toBe('my_domain_credentials');
+    expect(refusalCode('http://127.0.0.1:4567')).toBe('my_domain_loopback');
+  });
+
+  it('refuses credentials, ports and other schemes', () => {
     expect(refusal('https://user:pass@acme.my.salesforce.com')).toMatch(/credentials/);
     expect(refusal('https://acme.my.salesforce.com:8443')).toMatch(/port/);
     expect(refusal('javascript://acme.my.salesforce.com')).toMatch(/https/);

@@ -347,6 +347,25 @@ describeEachStore('Store: the actions of the sync, from classification to outcom
     expect(await store().actions.countByState({ linkId: LINK })).toMatchObject({ received: 0, pending: 2 });
   });
 
+  it("knows when an inbox's newest synced action was synced, whatever its link or the org's other inboxes", async () => {
+    expect(await store().actions.lastSyncedAt('12')).toBeNull();
+    const [first, second] = (await pendingActions(2)) as [IncomingAction, IncomingAction];
+    await ingest(newAction({ inboxId: '99' }));
+    await claim('worker-1', T0);
+    await store().actions.complete(
+      [{ actionId: first.actionId, state: 'synced', sfEventId: '00U1' }],
+      'worker-1',
+      T0 + 5,
+    );
+    await store().actions.complete(
+      [{ actionId: second.actionId, state: 'failed', reason: 'salesforce_rejected' }],
+      'worker-1',
+      T0 + 9,
+    );
+    expect(await store().actions.lastSyncedAt('12')).toBe(T0 + 5);
+    expect(await store().actions.lastSyncedAt('99')).toBeNull();
+  });
+
   it('lists actions newest first, filtered, page by page with a cursor', async () => {
     const actions = await pendingActions(5);
     await claim('worker-1', T0);

@@ -132,14 +132,16 @@ describeEachStore('Store: Salesforce authorisations, links and OAuth flows', ({ 
     await expect(wrongKey.links.getAuth(saved.id)).rejects.toMatchObject({ code: 'decryption_failed' });
   });
 
-  it('creates a link from an authorisation, copying its org, user and instance', async () => {
-    const auth = await store().links.saveAuth(newAuth(), ACTOR, T0);
+  it('creates a link from an authorisation, copying its org (with its name), user and instance', async () => {
+    const auth = await store().links.saveAuth(newAuth({ orgName: '大和商事', orgIsSandbox: false }), ACTOR, T0);
     const link = await store().links.createLink({
       inboxId: '12',
       inboxName: '営業窓口',
       authId: auth.id,
       target: 'contact_then_lead',
       defaultOwnerId: auth.userId,
+      defaultOwnerName: '管理者 一郎',
+      defaultOwnerEmail: 'ichiro@example.co.jp',
       createdAt: T0 + 1,
     });
     expect(link).toEqual({
@@ -154,6 +156,10 @@ describeEachStore('Store: Salesforce authorisations, links and OAuth flows', ({ 
       authorizedUsername: auth.username,
       target: 'contact_then_lead',
       defaultOwnerId: auth.userId,
+      defaultOwnerName: '管理者 一郎',
+      defaultOwnerEmail: 'ichiro@example.co.jp',
+      orgName: '大和商事',
+      orgIsSandbox: false,
       status: 'active',
       statusReason: null,
       statusChangedAt: T0 + 1,
@@ -286,6 +292,55 @@ describeEachStore('Store: Salesforce authorisations, links and OAuth flows', ({ 
     expect(await store().links.getLink(link.id)).toMatchObject({ instanceUrl: 'https://moved.my.salesforce.com' });
   });
 
+  it("keeps the org's name when a later grant does not say it, and the links follow a new name", async () => {
+    const auth = await store().links.saveAuth(newAuth({ orgName: '大和商事', orgIsSandbox: true }), ACTOR, T0);
+    const link = await store().links.createLink({
+      inboxId: '12',
+      inboxName: null,
+      authId: auth.id,
+      target: 'lead',
+      defaultOwnerId: '005000000000001AAA',
+      createdAt: T0,
+    });
+    expect(link).toMatchObject({ orgName: '大和商事', orgIsSandbox: true, defaultOwnerName: null });
+    const unnamed = await store().links.saveAuth(newAuth(), ACTOR, T0 + 1);
+    expect(unnamed).toMatchObject({ orgName: '大和商事', orgIsSandbox: true });
+    await store().links.saveAuth(newAuth({ orgName: '大和ホールディングス' }), ACTOR, T0 + 2);
+    expect(await store().links.getLink(link.id)).toMatchObject({ orgName: '大和ホールディングス', orgIsSandbox: true });
+  });
+
+  it('a new default owner takes their name and email along; the same owner keeps them; one not known has none', async () => {
+    const auth = await store().links.saveAuth(newAuth(), ACTOR, T0);
+    const link = await store().links.createLink({
+      inboxId: '12',
+      inboxName: null,
+      authId: auth.id,
+      target: 'lead',
+      defaultOwnerId: '005000000000001AAA',
+      defaultOwnerName: '管理者 一郎',
+      defaultOwnerEmail: 'ichiro@example.co.jp',
+      createdAt: T0,
+    });
+    const retargeted = await store().links.updateLink(link.id, { target: 'contact' }, T0 + 1);
+    expect(retargeted).toMatchObject({ defaultOwnerName: '管理者 一郎', defaultOwnerEmail: 'ichiro@example.co.jp' });
+    const named = await store().links.updateLink(
+      link.id,
+      {
+        defaultOwnerId: '005000000000002AAA',
+        defaultOwnerName: '佐藤 花子',
+        defaultOwnerEmail: 'hanako@example.co.jp',
+      },
+      T0 + 2,
+    );
+    expect(named).toMatchObject({ defaultOwnerName: '佐藤 花子', defaultOwnerEmail: 'hanako@example.co.jp' });
+    const unknown = await store().links.updateLink(link.id, { defaultOwnerId: '005000000000003AAA' }, T0 + 3);
+    expect(unknown).toMatchObject({
+      defaultOwnerId: '005000000000003AAA',
+      defaultOwnerName: null,
+      defaultOwnerEmail: null,
+    });
+  });
+
   it('refuses to delete an authorisation a live link uses, and deletes it afterwards', async () => {
     const auth = await store().links.saveAuth(newAuth(), ACTOR, T0);
     const link = await store().links.createLink({
@@ -348,7 +403,12 @@ describeEachStore('Store: Salesforce authorisations, links and OAuth flows', ({ 
       defaultOwnerId: first.userId,
       createdAt: T0,
     });
-    const moved = await store().links.reassignAuth(link.id, second, second.userId, T0 + 1);
+    const moved = await store().links.reassignAuth(
+      link.id,
+      second,
+      { id: second.userId, name: null, email: null },
+      T0 + 1,
+    );
     expect(moved).toMatchObject({
       authId: second.id,
       authorizedUserId: second.userId,

@@ -181,6 +181,8 @@ export type ActionWithPayload = {
       phones?: string[] | null;
     };
   };
+  /** The synced Event in Salesforce (its record page on the org's My Domain); null until synced. */
+  eventUrl: string | null;
 };
 
 export type AddedWebhookSecret = {
@@ -219,12 +221,14 @@ export type AuditEntry = {
     name: string;
   };
   event: 'created' | 'changed' | 'reauthorized' | 'deleted';
-  /** Per field (target, defaultOwnerId, status, …), the value before and after. */
+  /** Per field (target, defaultOwnerId, status, …), the value before and after; an id (a user's, an org's) with how it reads (`name <email>`, the org's name) when the bridge knew it then. */
   changes: Record<
     string,
     {
       from?: unknown;
       to?: unknown;
+      fromLabel?: string | null;
+      toLabel?: string | null;
     }
   >;
 };
@@ -322,6 +326,7 @@ export type InboxHealth = {
     /** Calls this bridge made to the org. */
     bridgeApiCallsLast24h: number;
   } | null;
+  /** When this inbox's newest synced action was synced, through this link or an earlier one (null: none kept). */
   lastSyncAt: string | null;
   problems: Array<{
     /** not_linked, needs_reauth, link_disabled, org_paused, package_missing, field_access_missing, failed_actions, unmatched_actions, or another one later (links/link-health.ts LinkProblemCode). */
@@ -344,6 +349,11 @@ export type Link = {
   inboxName: string | null;
   /** 18-character Salesforce organisation id. */
   orgId: string;
+  /** The org's name (null: authorised before it was kept). */
+  orgName: string | null;
+  /** Whether the org is a sandbox (null: not known). */
+  orgIsSandbox: boolean | null;
+  /** The org's My Domain (where its users sign in and the API is called). */
   instanceUrl: string;
   environment: Environment;
   authorizedUser: {
@@ -352,6 +362,11 @@ export type Link = {
   };
   target: Target;
   defaultOwnerId: string;
+  /** The default owner's name, as Salesforce said when they were chosen (null: not known then). */
+  defaultOwnerName: string | null;
+  defaultOwnerEmail: string | null;
+  /** Grows with every change of the link. Send it back with PATCH /links/{id}: a change made on an older version is refused (409 link_changed). */
+  version: number;
   status: LinkStatus;
   statusReason: string | null;
   statusChangedAt: string;
@@ -402,6 +417,10 @@ export type PendingLink = {
   inboxId: string;
   inboxName: string | null;
   orgId: string;
+  /** The org's name (null: authorised before it was kept). */
+  orgName: string | null;
+  /** Whether the org is a sandbox (null: not known). */
+  orgIsSandbox: boolean | null;
   instanceUrl: string;
   environment: Environment;
   authorizedUser: {
@@ -440,6 +459,10 @@ export type Role = 'owner' | 'admin' | 'member';
 export type SalesforceAuthorization = {
   id: string;
   orgId: string;
+  /** The org's name (null: authorised before it was kept). */
+  orgName: string | null;
+  /** Whether the org is a sandbox (null: not known). */
+  orgIsSandbox: boolean | null;
   instanceUrl: string;
   environment: Environment;
   user: {

@@ -68,6 +68,8 @@ CREATE TABLE salesforce_auths (
   created_by_kind   TEXT    CHECK (created_by_kind IN ('user', 'token')),
   created_by_id     TEXT,
   created_by_name   TEXT,
+  org_name          TEXT,
+  org_is_sandbox    INTEGER,
   UNIQUE (org_id, user_id)
 );
 
@@ -89,7 +91,11 @@ CREATE TABLE links (
   created_at          BIGINT  NOT NULL,
   updated_at          BIGINT  NOT NULL,
   deleted_at          BIGINT,
-  version             INTEGER NOT NULL DEFAULT 1
+  version             INTEGER NOT NULL DEFAULT 1,
+  org_name            TEXT,
+  org_is_sandbox      INTEGER,
+  default_owner_name  TEXT,
+  default_owner_email TEXT
 );
 CREATE UNIQUE INDEX links_one_per_inbox ON links (inbox_id) WHERE status <> 'deleted';
 CREATE INDEX links_auth ON links (auth_id);
@@ -224,8 +230,46 @@ CREATE TABLE pending_links (
   actor_id          TEXT,
   actor_name        TEXT   NOT NULL,
   created_at        BIGINT NOT NULL,
-  expires_at        BIGINT NOT NULL
+  expires_at        BIGINT NOT NULL,
+  org_name          TEXT,
+  org_is_sandbox    INTEGER,
+  user_email        TEXT
 );
 CREATE INDEX pending_links_inbox ON pending_links (inbox_id);
 CREATE INDEX pending_links_expiry ON pending_links (expires_at);
+
+-- Notices (src/notices): what the last check of each Salesforce authorisation found that
+-- would break its links (its user, its token, its approvals), as JSON, and when.
+CREATE TABLE link_checks (
+  auth_id    TEXT    PRIMARY KEY,
+  checked_at BIGINT  NOT NULL,
+  findings   TEXT    NOT NULL
+);
+
+-- One row per incident: a link's problem from when it was first seen to when it was
+-- resolved. At most one open incident per link and problem; the notice e-mail is claimed
+-- (claimed_by until claim_expires_at) by one instance, and sent_to lists who has it already,
+-- so that several instances and restarts send it once.
+CREATE TABLE link_notices (
+  id               TEXT    PRIMARY KEY,
+  link_id          TEXT    NOT NULL,
+  inbox_id         TEXT    NOT NULL,
+  code             TEXT    NOT NULL,
+  details          TEXT    NOT NULL,
+  started_at       BIGINT  NOT NULL,
+  last_seen_at     BIGINT  NOT NULL,
+  resolved_at      BIGINT,
+  sent_at          BIGINT,
+  sent_to          TEXT    NOT NULL DEFAULT '[]',
+  claimed_by       TEXT,
+  claim_expires_at BIGINT,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  BIGINT  NOT NULL DEFAULT 0,
+  last_error       TEXT
+);
+CREATE UNIQUE INDEX link_notices_open ON link_notices (link_id, code) WHERE resolved_at IS NULL;
+CREATE INDEX link_notices_link ON link_notices (link_id, started_at);
+
+-- The language of a console user's notice e-mails (and of the console when they sign in).
+ALTER TABLE console_users ADD COLUMN language TEXT NOT NULL DEFAULT 'ja' CHECK (language IN ('ja', 'en'));
 `;
