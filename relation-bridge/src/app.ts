@@ -18,6 +18,8 @@ import { createLinks, type Links } from './links';
 import { createOAuthCallbackRouter } from './links/routes';
 import type { Logger } from './logging';
 import { BridgeMetrics } from './metrics/bridge-metrics';
+import { createNotices, NOTICE_ROUND_MS, type Notices } from './notices';
+import { smtpSettingsFrom } from './notices/mailer';
 import { countWebhookAnswers, createMetricsApp, createMetricsRouter } from './metrics/routes';
 import { type BridgeStore, openBridgeStore } from './repositories';
 import { SalesforceHttp } from './salesforce/http';
@@ -36,6 +38,8 @@ export interface Bridge {
   intake: GroupCommit;
   /** The console's periodic chores (sessions, abandoned pending links, error log retention). */
   housekeeping: ConsoleHousekeeping;
+  /** The link checks, and the e-mails to inboxes' admins about their links' problems. */
+  notices: Notices;
   /** This instance's name in leases and logs. */
   instanceId: string;
   /** The Prometheus metrics, served at /metrics (and by metricsApp). */
@@ -144,6 +148,20 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
       engine.kick();
     },
     salesforceFor: (auth) => sessions.clientFor(auth),
+    augmentHealth: (health) => notices.augment(health),
+  });
+  const notices: Notices = createNotices({
+    store,
+    sessions,
+    oauth,
+    health: (inboxId) => links.health(inboxId),
+    smtp: smtpSettingsFrom(config),
+    consoleUrl: config.NOTICE_CONSOLE_URL ?? `${publicUrl(config)}${CONSOLE_PATH}`,
+    checkIntervalMs: config.NOTICE_CHECK_INTERVAL_MS,
+    expiryWarningMs: config.NOTICE_EXPIRY_WARNING_DAYS * 24 * 60 * 60_000,
+    logger,
+    now,
+    instanceId,
   });
   const accounts = new ConsoleAccounts({
     store,
@@ -247,6 +265,7 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
     links,
     intake,
     housekeeping,
+    notices,
     instanceId,
     metrics,
     metricsApp: createMetricsApp(metrics, logger),
@@ -255,10 +274,12 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
       started = true;
       engine.start();
       housekeeping.start(60_000);
+      notices.start(NOTICE_ROUND_MS);
     },
     async close() {
       await engine.stop();
       await housekeeping.stop();
+      await notices.stop();
       await intake.drain();
       await store.close();
     },

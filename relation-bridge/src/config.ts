@@ -13,7 +13,7 @@ import { checkWebhookSecret } from './intake/signature';
  * config/bridge.example.env are generated from these (npm run docs:generate -w relation-bridge),
  * and a test fails when they drift.
  */
-export type SettingGroup = 'service' | 'webhooks' | 'salesforce' | 'sync' | 'console';
+export type SettingGroup = 'service' | 'webhooks' | 'salesforce' | 'sync' | 'console' | 'notices';
 
 export interface SettingInfo {
   group: SettingGroup;
@@ -344,6 +344,62 @@ const schema = z.object({
     group: 'console',
     description: 'A console session ends this many hours after sign-in, whatever the activity.',
   }),
+
+  NOTICE_SMTP_HOST: setting(z.string().trim().min(1).optional(), {
+    group: 'notices',
+    description:
+      'SMTP server the notice e-mails go through: an inbox’s admins are told, once per incident and in their language, when its link needs re-authentication, is paused for the API budget, or is about to break (see `docs/operations.md`).',
+    defaultText: 'unset (no e-mail)',
+    whenUnset:
+      'no notice e-mail is sent: a link that needs re-authentication, is paused or is about to break shows only in the console',
+  }),
+  NOTICE_SMTP_PORT: setting(z.coerce.number().int().min(1).max(65_535).optional(), {
+    group: 'notices',
+    description: 'Port of the SMTP server.',
+    defaultText: '587 (465 with `NOTICE_SMTP_SECURITY=tls`, 25 with `none`)',
+  }),
+  NOTICE_SMTP_SECURITY: setting(z.enum(['starttls', 'tls', 'none']).default('starttls'), {
+    group: 'notices',
+    description:
+      '`starttls`: the connection must be upgraded with STARTTLS before anything is sent (submission, port 587); `tls`: TLS from the start (port 465); `none`: no TLS, only for a relay on this machine or its private network. The server’s certificate is always verified.',
+  }),
+  NOTICE_SMTP_USER: setting(z.string().min(1).optional(), {
+    group: 'notices',
+    description: 'User name for SMTP authentication; unset: none.',
+    defaultText: 'unset (no authentication)',
+  }),
+  NOTICE_SMTP_PASSWORD: setting(z.string().min(1).optional(), {
+    group: 'notices',
+    description:
+      'Password for SMTP authentication (with `NOTICE_SMTP_USER`). A secret: never logged, and not stored by the bridge.',
+    defaultText: '—',
+  }),
+  NOTICE_SMTP_CA_FILE: setting(z.string().min(1).optional(), {
+    group: 'notices',
+    description:
+      'A PEM file of the certificate authority that signed the SMTP server’s certificate, for a relay with a private CA; unset: the system’s trusted authorities.',
+    defaultText: 'unset',
+  }),
+  NOTICE_MAIL_FROM: setting(z.string().trim().min(3).optional(), {
+    group: 'notices',
+    description:
+      'Sender of the notice e-mails, e.g. `Re:lation 連携 <bridge@example.co.jp>`; required with `NOTICE_SMTP_HOST`.',
+    defaultText: '—',
+  }),
+  NOTICE_CONSOLE_URL: setting(z.url().optional(), {
+    group: 'notices',
+    description: 'The console’s address in the e-mails’ links, as the admins’ browsers reach it.',
+    defaultText: '`<BRIDGE_PUBLIC_URL>/console`',
+  }),
+  NOTICE_CHECK_INTERVAL_MS: setting(int(60 * 60_000, 1000), {
+    group: 'notices',
+    description:
+      'How often each Salesforce authorisation is checked for what would break its links before they break (its user deactivated, frozen or without API access, its token about to expire, one approval short of revoking it): one API call per authorisation and check, on the share of the health record.',
+  }),
+  NOTICE_EXPIRY_WARNING_DAYS: setting(int(7, 1), {
+    group: 'notices',
+    description: 'A refresh token that the org’s policy ends within this many days is warned about.',
+  }),
 });
 
 /** Every setting, in the order the documentation lists them. */
@@ -370,6 +426,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     ]);
   }
   salesforceProxy(config);
+  const noticeProblems = noticeSettingsProblems(config);
+  if (noticeProblems.length > 0) throw new ConfigError(noticeProblems);
   for (const [index, secret] of config.WEBHOOK_SECRETS.entries()) {
     const check = checkWebhookSecret(secret);
     if (!check.ok) throw new ConfigError([`WEBHOOK_SECRETS: secret ${index + 1} ${check.message}`]);
@@ -422,6 +480,17 @@ export function loadEnvFile(env: NodeJS.ProcessEnv = process.env): string | null
     ]);
   }
   return file;
+}
+
+/** What is missing among the notice settings that are given (each an issue of a ConfigError). */
+function noticeSettingsProblems(config: Config): string[] {
+  if (config.NOTICE_SMTP_HOST === undefined) return [];
+  const problems: string[] = [];
+  if (config.NOTICE_MAIL_FROM === undefined) problems.push('NOTICE_MAIL_FROM: required with NOTICE_SMTP_HOST');
+  if ((config.NOTICE_SMTP_USER === undefined) !== (config.NOTICE_SMTP_PASSWORD === undefined)) {
+    problems.push('NOTICE_SMTP_USER and NOTICE_SMTP_PASSWORD: give both, or neither');
+  }
+  return problems;
 }
 
 /** A setting left unset that turns something off, and what. */

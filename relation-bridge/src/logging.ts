@@ -15,6 +15,9 @@ const REDACT = [
   '*.code_verifier',
   '*.secret',
   '*.password',
+  // nodemailer's auth object, and the SMTP password by its setting's name.
+  '*.pass',
+  '*.NOTICE_SMTP_PASSWORD',
 ];
 
 export type Logger = pino.Logger;

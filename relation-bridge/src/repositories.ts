@@ -7,6 +7,8 @@ import { createLinksRepository, type LinksRepository } from './links/links-repos
 import { createOAuthFlowsRepository, type OAuthFlowsRepository } from './links/oauth-flows-repository';
 import { createPendingLinksRepository, type PendingLinksRepository } from './links/pending-links-repository';
 import type { Logger } from './logging';
+import { createLinkChecksRepository, type LinkChecksRepository } from './notices/link-checks-repository';
+import { createLinkNoticesRepository, type LinkNoticesRepository } from './notices/link-notices-repository';
 import type { Database, SqlExecutor } from './store/database';
 import { openDatabase, type DatabaseSettings } from './store/open';
 import { createStore, type Store } from './store/store';
@@ -24,6 +26,8 @@ export interface Repositories {
   accounts: AccountsRepository;
   inboxes: InboxesRepository;
   webhookSecrets: WebhookSecretsRepository;
+  linkChecks: LinkChecksRepository;
+  linkNotices: LinkNoticesRepository;
 }
 
 /** The bridge's store: every repository, units of work across them, and the database under them. */
@@ -45,6 +49,8 @@ export function repositoriesOn(db: SqlExecutor, secretBox: SecretBox): Repositor
     accounts: createAccountsRepository(db),
     inboxes: createInboxesRepository(db),
     webhookSecrets: createWebhookSecretsRepository(db, secretBox),
+    linkChecks: createLinkChecksRepository(db),
+    linkNotices: createLinkNoticesRepository(db),
   };
 }
 

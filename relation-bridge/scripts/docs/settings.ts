@@ -12,6 +12,7 @@ const GROUPS: Record<SettingGroup, string> = {
   salesforce: 'Salesforce',
   sync: 'Sync',
   console: 'Console',
+  notices: 'Notices',
 };
 
 interface Setting {

@@ -138,11 +138,36 @@ export const InboxHealth = z
         code: z.string().meta({
           description:
             'not_linked, needs_reauth, link_disabled, org_paused, package_missing, field_access_missing, failed_actions, ' +
-            'unmatched_actions, or another one later (links/link-health.ts LinkProblemCode).',
+            'unmatched_actions; the link check’s warnings user_inactive, user_frozen, token_expiring, approval_limit; ' +
+            'or another one later (links/link-health.ts LinkProblemCode).',
         }),
         message: z.string(),
+        details: z
+          .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+          .optional()
+          .meta({
+            description:
+              'What the problem says beside its code: e.g. `username`; `expiresAt` (ISO 8601, null: ended already) of ' +
+              'token_expiring; `count`, `oldestAt` and `oursIsOldest` of approval_limit; `cause` of needs_reauth ' +
+              '(user_inactive, api_disabled, token_refused); `pausedUntil` and `budget` of org_paused.',
+          }),
+        notifiedAt: nullableTime().optional().meta({
+          description:
+            'For the problems the inbox’s admins are e-mailed about: when they were (null: not yet, or notices are off).',
+        }),
       }),
     ),
+    checks: z
+      .object({
+        checkedAt: time(),
+        notVisible: z.array(z.enum(['user_frozen', 'approvals', 'token_expiry'])).meta({
+          description:
+            'What Salesforce does not show the authorising user, so that the check could not see it: whether the user ' +
+            'is frozen (needs Manage Users), their approvals of the app, when the refresh token ends (introspection).',
+        }),
+      })
+      .nullable()
+      .meta({ description: "The last check of the link's authorisation for what would break it (null: none yet)." }),
   })
   .meta({ id: 'InboxHealth' });
 

@@ -1,6 +1,6 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { changePasswordBody, createUserBody, signInBody, updateUserBody } from '../auth/routes';
+import { changePasswordBody, createUserBody, setLanguageBody, signInBody, updateUserBody } from '../auth/routes';
 import * as contract from './contract';
 import {
   auditQuery,
@@ -264,6 +264,19 @@ function operations(registry: OpenAPIRegistry): void {
       400: refusal(
         '`wrong_current_password` (the session stays), `invalid_request` (details: `code` `common_password` for one of the commonest passwords)',
       ),
+      ...AUTH,
+    },
+  });
+  add({
+    method: 'put',
+    path: '/session/language',
+    tags: ['session'],
+    operationId: 'setLanguage',
+    summary: "Choose one's own language: of one's notice e-mails, and of the console at sign-in",
+    request: body(setLanguageBody),
+    responses: {
+      200: json(contract.ConsoleUser, 'The user, with the language chosen'),
+      400: refusal('`invalid_request`; `no_session` for the admin token, which has no language'),
       ...AUTH,
     },
   });

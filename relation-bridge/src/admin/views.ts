@@ -131,7 +131,11 @@ export function healthView(health: InboxHealth): InboxHealthView {
             bridgeApiCallsLast24h: health.org.bridgeApiCallsLast24h,
           },
     lastSyncAt: iso(health.lastSyncAt),
-    problems: health.problems,
+    problems: health.problems.map(({ notifiedAt, ...problem }) =>
+      notifiedAt === undefined ? problem : { ...problem, notifiedAt: iso(notifiedAt) },
+    ),
+    checks:
+      health.checks == null ? null : { checkedAt: iso(health.checks.checkedAt), notVisible: health.checks.notVisible },
   };
 }
 

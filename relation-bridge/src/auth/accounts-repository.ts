@@ -11,21 +11,27 @@ export interface ConsoleUser {
   email: string;
   name: string;
   isOwner: boolean;
+  /** The language of the user's notice e-mails and of the console when they sign in. */
+  language: ConsoleLanguage;
   passwordHash: string;
   passwordChangedAt: number;
   createdAt: number;
   updatedAt: number;
 }
 
+export type ConsoleLanguage = 'ja' | 'en';
+
 export interface NewConsoleUser {
   email: string;
   name: string;
   isOwner: boolean;
+  /** Default Japanese. */
+  language?: ConsoleLanguage;
   passwordHash: string;
   now: number;
 }
 
-export type ConsoleUserPatch = Partial<Pick<ConsoleUser, 'name' | 'isOwner' | 'passwordHash'>>;
+export type ConsoleUserPatch = Partial<Pick<ConsoleUser, 'name' | 'isOwner' | 'passwordHash' | 'language'>>;
 
 /** A signed-in browser. Only the SHA-256 of the session id is stored; the id lives in the cookie. */
 export interface ConsoleSession {
@@ -94,6 +100,7 @@ interface UserRow {
   name: string;
   password_hash: string;
   is_owner: number;
+  language: ConsoleLanguage;
   password_changed_at: number;
   created_at: number;
   updated_at: number;
@@ -114,7 +121,9 @@ interface ThrottleRow {
   locked_until: number | null;
 }
 
-const USER_COLUMNS = sql.raw('id, email, name, password_hash, is_owner, password_changed_at, created_at, updated_at');
+const USER_COLUMNS = sql.raw(
+  'id, email, name, password_hash, is_owner, language, password_changed_at, created_at, updated_at',
+);
 
 function toUser(row: UserRow): ConsoleUser {
   return {
@@ -122,6 +131,7 @@ function toUser(row: UserRow): ConsoleUser {
     email: row.email,
     name: row.name,
     isOwner: row.is_owner === 1,
+    language: row.language,
     passwordHash: row.password_hash,
     passwordChangedAt: row.password_changed_at,
     createdAt: row.created_at,
@@ -170,10 +180,10 @@ export function createAccountsRepository(db: SqlExecutor): AccountsRepository {
         const id = newId('usr');
         try {
           await tx.run(sql`
-            INSERT INTO console_users (id, email, name, password_hash, is_owner, password_changed_at, created_at,
-                                       updated_at)
+            INSERT INTO console_users (id, email, name, password_hash, is_owner, language, password_changed_at,
+                                       created_at, updated_at)
             VALUES (${id}, ${user.email}, ${user.name}, ${user.passwordHash}, ${user.isOwner ? 1 : 0},
-                    ${user.now}, ${user.now}, ${user.now})`);
+                    ${user.language ?? 'ja'}, ${user.now}, ${user.now}, ${user.now})`);
         } catch (error) {
           if (isConstraintViolation(error, 'unique')) {
             throw new BridgeError('bad_input', `A console user with the email ${user.email} exists already.`, {
@@ -209,6 +219,7 @@ export function createAccountsRepository(db: SqlExecutor): AccountsRepository {
           UPDATE console_users
              SET name = ${patch.name ?? user.name},
                  is_owner = ${(patch.isOwner ?? user.isOwner) ? 1 : 0},
+                 language = ${patch.language ?? user.language},
                  password_hash = ${patch.passwordHash ?? user.passwordHash},
                  password_changed_at = ${passwordChanged ? now : user.passwordChangedAt},
                  updated_at = ${now}

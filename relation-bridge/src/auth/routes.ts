@@ -24,6 +24,8 @@ const password = z
     params: { code: 'common_password' },
   });
 
+const language = z.enum(['ja', 'en']);
+
 export const signInBody = z.strictObject({ email: z.string().max(254), password: z.string().max(MAX_PASSWORD_LENGTH) });
 export const changePasswordBody = z.strictObject({
   currentPassword: z.string().max(MAX_PASSWORD_LENGTH),
@@ -34,10 +36,18 @@ export const createUserBody = z.strictObject({
   name,
   isOwner: z.boolean().default(false),
   password: password.optional(),
+  language: language.optional(),
 });
 export const updateUserBody = z
-  .strictObject({ name: name.optional(), isOwner: z.boolean().optional(), password: password.optional() })
-  .refine((body) => Object.keys(body).length > 0, { message: 'give name, isOwner, password or several' });
+  .strictObject({
+    name: name.optional(),
+    isOwner: z.boolean().optional(),
+    password: password.optional(),
+    language: language.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: 'give name, isOwner, password, language or several' });
+/** The signed-in user's own language (of their notice e-mails, and of the console when they sign in). */
+export const setLanguageBody = z.strictObject({ language });
 
 export function userView(user: ConsoleUser, roles: InboxMembership[]): ConsoleUserView {
   return {
@@ -45,6 +55,7 @@ export function userView(user: ConsoleUser, roles: InboxMembership[]): ConsoleUs
     email: user.email,
     name: user.name,
     isOwner: user.isOwner,
+    language: user.language,
     roles: roles.map((role) => ({ inboxId: role.inboxId, role: role.role })),
     createdAt: new Date(user.createdAt).toISOString(),
     passwordChangedAt: new Date(user.passwordChangedAt).toISOString(),
@@ -114,6 +125,25 @@ export function registerSessionRoutes(router: Router, { accounts, cookies }: Ses
     res.status(204).end();
   });
 
+  router.put('/session/language', async (req, res) => {
+    const principal = principalOf(res);
+    if (principal.kind !== 'user') {
+      throw new BridgeError('bad_input', 'Only a signed-in console user has a language to choose.', {
+        code: 'no_session',
+        reason: 'bad_input',
+      });
+    }
+    const body = parseOrThrow(setLanguageBody, req.body, 'body');
+    const active = await accounts.resume(res.locals.sessionId as string);
+    if (active === null)
+      throw new BridgeError('bad_input', 'The session has ended.', {
+        code: 'session_expired',
+        reason: 'unauthenticated',
+      });
+    const user = await accounts.setOwnLanguage(active, body.language);
+    res.json(userView(user, active.roles));
+  });
+
   router.put('/session/password', async (req, res) => {
     const principal = principalOf(res);
     if (principal.kind !== 'user') {
@@ -154,6 +184,7 @@ export function registerUserRoutes(
       name: body.name,
       isOwner: body.isOwner,
       ...(body.password === undefined ? {} : { password: body.password }),
+      ...(body.language === undefined ? {} : { language: body.language }),
     });
     res.status(201).json({ user: userView(created.user, []), generatedPassword: created.generatedPassword });
   });

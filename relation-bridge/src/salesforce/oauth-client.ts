@@ -32,6 +32,14 @@ export interface OAuthClientOptions {
   loginUrls?: readonly string[];
 }
 
+/** What introspection says of a token; times in ms epoch, null when Salesforce gives none. */
+export interface Introspection {
+  active: boolean;
+  /** When the token ends (for a refresh token: by the org's refresh-token policy); null: no end is set. */
+  expiresAt: number | null;
+  issuedAt: number | null;
+}
+
 export interface Pkce {
   verifier: string;
   challenge: string;
@@ -137,6 +145,35 @@ export class OAuthClient {
     const error = classifyOAuthError(status, body);
     if (error.code === 'invalid_token') return;
     throw error;
+  }
+
+  /**
+   * Token introspection (RFC 7662) of one of this app's tokens: whether Salesforce still
+   * takes it and, when the org's refresh-token policy ends it, when (`exp`). An OAuth call,
+   * so not counted against the org's API requests.
+   */
+  async introspect(loginUrl: string, token: string, hint: 'refresh_token' | 'access_token'): Promise<Introspection> {
+    const { status, body } = await this.post(
+      `${trimSlash(loginUrl)}/services/oauth2/introspect`,
+      'the token introspection',
+      {
+        token,
+        token_type_hint: hint,
+        client_id: this.options.clientId,
+        client_secret: this.options.clientSecret,
+      },
+    );
+    if (isRedirect(status)) throw redirectRefused(status, 'the token introspection');
+    if (status !== 200) throw classifyOAuthError(status, body);
+    if (body === null || typeof body !== 'object' || typeof (body as { active?: unknown }).active !== 'boolean') {
+      throw malformed('introspection');
+    }
+    const record = body as Record<string, unknown>;
+    const seconds = (name: string) =>
+      typeof record[name] === 'number' && Number.isFinite(record[name]) && record[name] > 0
+        ? record[name] * 1000
+        : null;
+    return { active: record.active === true, expiresAt: seconds('exp'), issuedAt: seconds('iat') };
   }
 
   async identity(identityUrl: string, accessToken: string): Promise<Identity> {

@@ -133,6 +133,10 @@ const ROWS: Record<string, Row> = {
       if (role !== 'signedOut' && status === 204) passwords[role] = (lastBody as { newPassword: string }).newPassword;
     },
   },
+  'PUT /api/v1/session/language': {
+    expect: expecting(200, 200, 200, 200, 401),
+    call: () => ({ path: '/session/language', body: { language: 'ja' } }),
+  },
 
   // Console users: owners only.
   'GET /api/v1/users': { expect: expecting(200, 403, 403, 403, 401), call: () => ({ path: '/users' }) },

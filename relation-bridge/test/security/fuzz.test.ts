@@ -253,6 +253,7 @@ const ADMIN_BODY_ROUTES = [
   ['POST', '/actions/retry'],
   ['PATCH', '/links/lnk_nobody'],
   ['PUT', '/session/password'],
+  ['PUT', '/session/language'],
 ] as const;
 
 /** The generators, each with how many requests it makes. */

@@ -255,6 +255,8 @@ export type ConsoleUser = {
   email: string;
   name: string;
   isOwner: boolean;
+  /** The language of their notice e-mails, and of the console when they sign in. */
+  language: 'ja' | 'en';
   roles: Array<{
     inboxId: string;
     role: InboxRole;
@@ -329,10 +331,20 @@ export type InboxHealth = {
   /** When this inbox's newest synced action was synced, through this link or an earlier one (null: none kept). */
   lastSyncAt: string | null;
   problems: Array<{
-    /** not_linked, needs_reauth, link_disabled, org_paused, package_missing, field_access_missing, failed_actions, unmatched_actions, or another one later (links/link-health.ts LinkProblemCode). */
+    /** not_linked, needs_reauth, link_disabled, org_paused, package_missing, field_access_missing, failed_actions, unmatched_actions; the link check’s warnings user_inactive, user_frozen, token_expiring, approval_limit; or another one later (links/link-health.ts LinkProblemCode). */
     code: string;
     message: string;
+    /** What the problem says beside its code: e.g. `username`; `expiresAt` (ISO 8601, null: ended already) of token_expiring; `count`, `oldestAt` and `oursIsOldest` of approval_limit; `cause` of needs_reauth (user_inactive, api_disabled, token_refused); `pausedUntil` and `budget` of org_paused. */
+    details?: Record<string, string | number | boolean | null>;
+    /** For the problems the inbox’s admins are e-mailed about: when they were (null: not yet, or notices are off). */
+    notifiedAt?: string | null;
   }>;
+  /** The last check of the link's authorisation for what would break it (null: none yet). */
+  checks: {
+    checkedAt: string;
+    /** What Salesforce does not show the authorising user, so that the check could not see it: whether the user is frozen (needs Manage Users), their approvals of the app, when the refresh token ends (introspection). */
+    notVisible: Array<'user_frozen' | 'approvals' | 'token_expiry'>;
+  } | null;
 };
 
 export type InboxList = {
