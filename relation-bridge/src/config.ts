@@ -49,6 +49,10 @@ const list = (fallback: readonly string[]) =>
             .filter((item) => item.length > 0),
     );
 
+/** Empty (`NAME=` in a settings file) is unset. */
+const unsetWhenEmpty = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const optionalText = (min = 1) => z.preprocess(unsetWhenEmpty, z.string().trim().min(min).optional());
+
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 const url = (fallback?: string) => (fallback === undefined ? z.url() : z.url().default(fallback));
 
@@ -345,7 +349,7 @@ const schema = z.object({
     description: 'A console session ends this many hours after sign-in, whatever the activity.',
   }),
 
-  NOTICE_SMTP_HOST: setting(z.string().trim().min(1).optional(), {
+  NOTICE_SMTP_HOST: setting(optionalText(), {
     group: 'notices',
     description:
       'SMTP server the notice e-mails go through: an inbox’s admins are told, once per incident and in their language, when its link needs re-authentication, is paused for the API budget, or is about to break (see `docs/operations.md`).',
@@ -353,7 +357,7 @@ const schema = z.object({
     whenUnset:
       'no notice e-mail is sent: a link that needs re-authentication, is paused or is about to break shows only in the console',
   }),
-  NOTICE_SMTP_PORT: setting(z.coerce.number().int().min(1).max(65_535).optional(), {
+  NOTICE_SMTP_PORT: setting(z.preprocess(unsetWhenEmpty, z.coerce.number().int().min(1).max(65_535).optional()), {
     group: 'notices',
     description: 'Port of the SMTP server.',
     defaultText: '587 (465 with `NOTICE_SMTP_SECURITY=tls`, 25 with `none`)',
@@ -363,30 +367,30 @@ const schema = z.object({
     description:
       '`starttls`: the connection must be upgraded with STARTTLS before anything is sent (submission, port 587); `tls`: TLS from the start (port 465); `none`: no TLS, only for a relay on this machine or its private network. The server’s certificate is always verified.',
   }),
-  NOTICE_SMTP_USER: setting(z.string().min(1).optional(), {
+  NOTICE_SMTP_USER: setting(optionalText(), {
     group: 'notices',
     description: 'User name for SMTP authentication; unset: none.',
     defaultText: 'unset (no authentication)',
   }),
-  NOTICE_SMTP_PASSWORD: setting(z.string().min(1).optional(), {
+  NOTICE_SMTP_PASSWORD: setting(z.preprocess(unsetWhenEmpty, z.string().min(1).optional()), {
     group: 'notices',
     description:
       'Password for SMTP authentication (with `NOTICE_SMTP_USER`). A secret: never logged, and not stored by the bridge.',
     defaultText: '—',
   }),
-  NOTICE_SMTP_CA_FILE: setting(z.string().min(1).optional(), {
+  NOTICE_SMTP_CA_FILE: setting(optionalText(), {
     group: 'notices',
     description:
       'A PEM file of the certificate authority that signed the SMTP server’s certificate, for a relay with a private CA; unset: the system’s trusted authorities.',
     defaultText: 'unset',
   }),
-  NOTICE_MAIL_FROM: setting(z.string().trim().min(3).optional(), {
+  NOTICE_MAIL_FROM: setting(optionalText(3), {
     group: 'notices',
     description:
       'Sender of the notice e-mails, e.g. `Re:lation 連携 <bridge@example.co.jp>`; required with `NOTICE_SMTP_HOST`.',
     defaultText: '—',
   }),
-  NOTICE_CONSOLE_URL: setting(z.url().optional(), {
+  NOTICE_CONSOLE_URL: setting(z.preprocess(unsetWhenEmpty, z.url().optional()), {
     group: 'notices',
     description: 'The console’s address in the e-mails’ links, as the admins’ browsers reach it.',
     defaultText: '`<BRIDGE_PUBLIC_URL>/console`',
