@@ -17,6 +17,21 @@ export function language(): Language {
   return current;
 }
 
+/** Whether this browser chose a language itself (else the account's is taken at sign-in). */
+export function hasChosenLanguage(): boolean {
+  try {
+    return window.localStorage.getItem(STORAGE_KEY) !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** Shows the console in the account's language without making it this browser's own choice. */
+export function adoptLanguage(next: Language): void {
+  current = next;
+  document.documentElement.lang = next;
+}
+
 export function setLanguage(next: Language): void {
   current = next;
   try {

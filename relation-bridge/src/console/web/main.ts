@@ -1,6 +1,6 @@
 import { api, ApiError, setCsrfToken, whenSignedOut } from './api';
 import { append, field, h, notice } from './dom';
-import { language, setLanguage, t } from './i18n';
+import { adoptLanguage, hasChosenLanguage, language, setLanguage, t } from './i18n';
 import type { MessageKey } from './messages';
 import { errorLogPage } from './page-log';
 import { editLinkPage, historyPage, ticketSyncPage } from './page-ticket-sync';
@@ -85,6 +85,8 @@ function languageButton(): HTMLButtonElement {
       'aria-label': t('app.switchLanguageLabel'),
       onclick: (() => {
         setLanguage(next);
+        // Also the language of the user's notice e-mails (and of the console when they sign in elsewhere).
+        if (session?.user != null) void api('PUT', '/session/language', { language: next }).catch(() => undefined);
         void render(false).then(() => document.getElementById('language-switch')?.focus());
       }) as EventListener,
     },
@@ -150,6 +152,8 @@ async function loadSession(): Promise<SessionInfo | null> {
   try {
     const info = await api<SessionInfo>('GET', '/session');
     setCsrfToken(info.csrfToken);
+    if (!hasChosenLanguage() && info.user != null && info.user.language !== language())
+      adoptLanguage(info.user.language);
     return info;
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return null;

@@ -162,6 +162,28 @@ const ja = {
   'problem.field_access_missing':
     '{username} には行動のヘルプデスク項目を書き込む権限がないため、操作を保留しています。権限セット「Re:lation Inbox Bridge: Integration」を {username} に割り当ててください (設定 → 権限セット → 割り当ての管理)。数分以内に保留中の操作が同期されます。',
   'problem.other': '{message}',
+  'problem.needs_reauth.user_inactive':
+    'Salesforce ユーザー {username} が無効化されたため、認証が使えなくなりました。API アクセスのある有効なユーザーで再認証してください。それまで行動は保留しています。',
+  'problem.needs_reauth.api_disabled':
+    'Salesforce ユーザー {username} (または組織) の API アクセスが無効になったため、認証が使えなくなりました。API アクセスを戻すか、別のユーザーで再認証してください。それまで行動は保留しています。',
+  'problem.user_inactive':
+    '連携を認証した Salesforce ユーザー {username} は無効化されています。次にトークンを使うときに同期が止まります。止まる前に、有効なユーザーで再認証してください。',
+  'problem.user_frozen':
+    '連携を認証した Salesforce ユーザー {username} は凍結されています。今のセッションが切れると同期が止まります。凍結を解除してもらうか、別のユーザーで再認証してください。',
+  'problem.token_expiring':
+    '組織の更新トークンのポリシーにより、{username} の認証は {expiresAt} に失効します。それまでに再認証してください。Salesforce 管理者にポリシーを「取り消されるまで有効」にしてもらうと繰り返しません。',
+  'problem.token_expiring.ended':
+    '組織の更新トークンのポリシーにより、{username} の更新トークンはすでに使えません。今のセッションが切れると同期が止まります。再認証してください。',
+  'problem.approval_limit':
+    '{username} はこのアプリを {count} 回承認しています (Salesforce が保持するのは 5 件まで)。もう一度承認すると、最も古い承認 ({oldestAt}) が通知なく取り消されます。別の受信箱には、すでにある認証を使ってください。',
+  'problem.approval_limit.ours':
+    '{username} はこのアプリを {count} 回承認しています (Salesforce が保持するのは 5 件まで)。もう一度承認すると、この連携が使っている最も古い承認 ({oldestAt}) が通知なく取り消されます。別の受信箱には、すでにある認証を使ってください。',
+  'problem.notified': '受信箱の管理者にメールで知らせました ({at})。',
+  'health.checked': '認証の事前確認: {at}',
+  'health.notVisible': '{username} の権限では Salesforce が示さないため確認できない項目: {items}',
+  'check.user_frozen': '凍結されているか (「ユーザーの管理」権限が必要)',
+  'check.approvals': 'アプリの承認数',
+  'check.token_expiry': '更新トークンの有効期限',
 
   'target.contact': '取引先責任者',
   'target.lead': 'リード',
@@ -569,6 +591,28 @@ const en: Record<MessageKey, string> = {
   'problem.field_access_missing':
     'Actions are held: {username} may not write the helpdesk fields of Events. Assign the permission set "Re:lation Inbox Bridge: Integration" to {username} (Setup → Permission Sets → Manage Assignments); the held actions sync within minutes.',
   'problem.other': '{message}',
+  'problem.needs_reauth.user_inactive':
+    'The Salesforce user {username} has been deactivated, so the authorisation no longer works. Re-authenticate as an active user with API access. Actions are held until then.',
+  'problem.needs_reauth.api_disabled':
+    'The Salesforce user {username} (or the org) has lost API access, so the authorisation no longer works. Give the access back, or re-authenticate as another user. Actions are held until then.',
+  'problem.user_inactive':
+    'The Salesforce user who authorised the link, {username}, has been deactivated. Syncing stops the next time the link uses its token: re-authenticate as an active user before then.',
+  'problem.user_frozen':
+    'The Salesforce user who authorised the link, {username}, is frozen. Syncing stops when the current session ends: have them unfrozen, or re-authenticate as another user.',
+  'problem.token_expiring':
+    'The org\'s refresh token policy ends {username}\'s authorisation on {expiresAt}: re-authenticate before then. Ask the Salesforce admin to make the policy "valid until revoked" so that it does not happen again.',
+  'problem.token_expiring.ended':
+    "The org's refresh token policy has already ended {username}'s refresh token. Syncing stops when the current session ends: re-authenticate.",
+  'problem.approval_limit':
+    '{username} has approved this app {count} times (Salesforce keeps 5). One more approval silently revokes the oldest ({oldestAt}). For another inbox, choose an existing authorisation.',
+  'problem.approval_limit.ours':
+    "{username} has approved this app {count} times (Salesforce keeps 5). One more approval silently revokes the oldest ({oldestAt}), which is this link's. For another inbox, choose an existing authorisation.",
+  'problem.notified': "The inbox's admins were told by e-mail ({at}).",
+  'health.checked': 'Authorisation last checked: {at}',
+  'health.notVisible': 'Salesforce does not show {username} these, so they could not be checked: {items}',
+  'check.user_frozen': 'whether they are frozen (needs Manage Users)',
+  'check.approvals': 'their approvals of the app',
+  'check.token_expiry': 'when the refresh token ends',
 
   'target.contact': 'Contact',
   'target.lead': 'Lead',

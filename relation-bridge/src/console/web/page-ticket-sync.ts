@@ -12,7 +12,7 @@ import {
   uid,
   field,
 } from './dom';
-import { formatDateTime, formatNumber, t } from './i18n';
+import { formatDateTime, formatNumber, language, t } from './i18n';
 import { errorKey, hasMessage, type MessageKey } from './messages';
 import { loadInbox, statusBadge } from './pages-inboxes';
 import {
@@ -182,14 +182,65 @@ function healthSection(health: Health, admin: boolean, result: HTMLElement): HTM
         'ul',
         { class: 'problems' },
         ...problems.map((problem) => {
-          const key = `problem.${problem.code}`;
-          const values = { username: health.link?.authorizedUser.username ?? '' };
-          return h('li', {}, hasMessage(key) ? t(key, values) : t('problem.other', { message: problem.message }));
+          const key = problemKey(problem);
+          const values = { username: health.link?.authorizedUser.username ?? '', ...detailValues(problem.details) };
+          return h(
+            'li',
+            {},
+            hasMessage(key) ? t(key, values) : t('problem.other', { message: problem.message }),
+            problem.notifiedAt == null
+              ? null
+              : h('span', { class: 'hint block' }, t('problem.notified', { at: formatDateTime(problem.notifiedAt) })),
+          );
         }),
       ),
     );
   }
+  if (health.checks != null) {
+    const unseen = health.checks.notVisible.map((fact) => t(`check.${fact}`));
+    append(
+      section,
+      h(
+        'p',
+        { class: 'hint' },
+        t('health.checked', { at: formatDateTime(health.checks.checkedAt) }),
+        unseen.length === 0
+          ? null
+          : h(
+              'span',
+              { class: 'block' },
+              t('health.notVisible', {
+                username: health.link?.authorizedUser.username ?? '',
+                items: unseen.join(language() === 'ja' ? '、' : ', '),
+              }),
+            ),
+      ),
+    );
+  }
   return section;
+}
+
+type Problem = Health['problems'][number];
+
+/** A problem's text: its code, or a variant its details call for (the cause, a token already ended, this link's approval). */
+function problemKey(problem: Problem): string {
+  const details = problem.details ?? {};
+  if (problem.code === 'needs_reauth' && (details.cause === 'user_inactive' || details.cause === 'api_disabled')) {
+    return `problem.needs_reauth.${details.cause}`;
+  }
+  if (problem.code === 'token_expiring' && details.expiresAt == null) return 'problem.token_expiring.ended';
+  if (problem.code === 'approval_limit' && details.oursIsOldest === true) return 'problem.approval_limit.ours';
+  return `problem.${problem.code}`;
+}
+
+/** A problem's details as its text reads them: times (`…At`) and counts in the reader's language. */
+function detailValues(details: Problem['details']): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(details ?? {})) {
+    if (typeof value === 'number') values[name] = formatNumber(value);
+    else if (typeof value === 'string') values[name] = name.endsWith('At') ? formatDateTime(value) : value;
+  }
+  return values;
 }
 
 function linkMenu(context: PageContext, link: Link, result: HTMLElement): HTMLElement {
