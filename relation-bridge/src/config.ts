@@ -494,6 +494,11 @@ function noticeSettingsProblems(config: Config): string[] {
   if ((config.NOTICE_SMTP_USER === undefined) !== (config.NOTICE_SMTP_PASSWORD === undefined)) {
     problems.push('NOTICE_SMTP_USER and NOTICE_SMTP_PASSWORD: give both, or neither');
   }
+  if (config.NOTICE_SMTP_USER !== undefined && config.NOTICE_SMTP_SECURITY === 'none') {
+    problems.push(
+      'NOTICE_SMTP_SECURITY: `none` sends the SMTP password in the clear; use `starttls` or `tls` with a login',
+    );
+  }
   return problems;
 }
 
