@@ -20,7 +20,7 @@ export type {
   CommittedRecord,
   RequestMatch,
 } from './faults';
-export { seedDemoOrg, DEMO_PASSWORD } from './seed';
+export { createDemoSandbox, seedDemoOrg, DEMO_PASSWORD } from './seed';
 export type { SeededOrg, SeededUser, SeededPerson } from './seed';
 export { completeAuthorization, LoginFlowError } from './login-flow';
 export type { LoginCredentials } from './login-flow';

@@ -1,4 +1,4 @@
-import { seedDemoOrg } from './seed';
+import { createDemoSandbox, seedDemoOrg } from './seed';
 import { startLocalSalesforce } from './server';
 
 /**
@@ -16,8 +16,8 @@ async function main(): Promise<void> {
     .filter((url) => url !== '');
   const sf = await startLocalSalesforce({ port, host, callbackUrls });
   const production = sf.createOrg({ name: 'Demo Company' });
-  const sandbox = sf.createOrg({ name: 'Demo Company', sandbox: true });
-  const seeded = [seedDemoOrg(production), seedDemoOrg(sandbox)];
+  const { org: sandbox, seeded: sandboxSeeded } = createDemoSandbox(sf, 'Demo Company');
+  const seeded = [seedDemoOrg(production), sandboxSeeded];
 
   const lines = [
     `local Salesforce org listening on ${sf.baseUrl}`,

@@ -306,3 +306,17 @@ export function seedDemoOrg(org: LocalOrg): SeededOrg {
     sharedEmail: { email: SHARED_EMAIL, contactIds: contactIdsByEmail[SHARED_EMAIL] ?? [] },
   };
 }
+
+/**
+ * The demo company's sandbox, for the wizard's サンドボックスを使用する「はい」: an org of the
+ * same name, seeded with the same sample data (as a sandbox copied from production has it),
+ * whose users sign in at the sandbox login host. The demo and the console's tests share it,
+ * so that the path the tests take is the one the demo offers.
+ */
+export function createDemoSandbox(
+  local: { createOrg(options: { name: string; sandbox?: boolean }): LocalOrg },
+  name: string,
+): { org: LocalOrg; seeded: SeededOrg } {
+  const org = local.createOrg({ name, sandbox: true });
+  return { org, seeded: seedDemoOrg(org) };
+}

@@ -1,16 +1,18 @@
 /**
  * `npm run demo`: the bridge's main job end to end on the embedded default.
- * Starts the local Salesforce-compatible org (Japanese sample data) and the bridge (SQLite
- * in data/demo), links inbox 12 through the real OAuth web-server flow, sends signed sample
- * webhooks over all twelve syncable channels plus some that must not sync, prints what was
- * synced, skipped and why, and keeps running until Ctrl-C.
+ * Starts the local Salesforce-compatible org (Japanese sample data, a production org and its
+ * sandbox) and the bridge (SQLite in data/demo), links inbox 12 through the real OAuth
+ * web-server flow, sends signed sample webhooks over all twelve syncable channels plus some
+ * that must not sync, prints what was synced, skipped and why, shows an unmatched customer
+ * synced by itself once their Lead exists, and keeps running until Ctrl-C, with inbox 13 left
+ * unlinked for the console's wizard (production, sandbox or My Domain).
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { completeAuthorization, seedDemoOrg, startLocalSalesforce } from '../local-org';
+import { completeAuthorization, createDemoSandbox, seedDemoOrg, startLocalSalesforce } from '../local-org';
 import { createBridge } from '../src/app';
 import { CHANNEL_LABELS, SYNCABLE_CHANNELS, type SyncableChannel } from '../src/core/channels';
 import type { ActionPayload, StoredAction } from '../src/core/types';
@@ -26,7 +28,7 @@ const REASONS_JA: Record<string, string> = {
   no_link: '受信箱に連携設定がない',
   before_link: '連携設定より前の行動(さかのぼって同期しない)',
   channel_not_supported: '同期対象外のチャネル',
-  kind_not_synced: '同期対象外の操作',
+  kind_not_synced: '同期対象外の種類の行動',
   no_matching_record: '一致する取引先責任者・リードがない',
   no_customer_identifier: '顧客のメール・電話番号がない',
 };
@@ -60,10 +62,13 @@ async function main(): Promise<void> {
   const local = await startLocalSalesforce();
   const org = local.createOrg({ name: 'Yamato Trading' });
   const seeded = seedDemoOrg(org);
+  // The wizard's サンドボックスを使用する「はい」 signs in here.
+  const sandbox = createDemoSandbox(local, 'Yamato Trading');
   say(`ローカル Salesforce 互換組織 / local Salesforce-compatible org: ${local.baseUrl}`);
   say(
     `  ${seeded.users.length} users, ${seeded.contacts.length} contacts (取引先責任者), ${seeded.leads.length} leads (リード)`,
   );
+  say(`  sandbox (サンドボックス) of the same company: ${sandbox.org.orgId}, the same sample data`);
 
   const server = createServer();
   const port = await listenPreferring(server, Number(process.env.DEMO_BRIDGE_PORT ?? 8080));
@@ -84,6 +89,8 @@ async function main(): Promise<void> {
     // Short, so that the policy part below takes seconds rather than minutes.
     SF_POLICY_CACHE_MS: '2000',
     SF_HEALTH_INTERVAL_MS: '1000',
+    // Often, so that an unmatched customer whose Lead appears syncs within seconds here (15 min by default).
+    SYNC_REMATCH_INTERVAL_MS: '1000',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   });
   const bridge = await createBridge(config, { logger: createLogger(config.LOG_LEVEL) });
@@ -115,7 +122,9 @@ async function main(): Promise<void> {
   if (done.status !== 200) throw new Error(`the OAuth callback answered ${done.status}`);
   const link = await bridge.store.links.getLinkForInbox('12');
   if (link === null) throw new Error('the link was not created');
-  say(`  3. 完了: org ${link.orgId}, user ${link.authorizedUsername}, 作成先 ${link.target} (取引先責任者 → リード)`);
+  say(
+    `  3. 完了: org ${link.orgId}, user ${link.authorizedUsername}, 作成先 ${link.target} (取引先責任者とリード、取引先責任者を優先)`,
+  );
 
   const contact = (i: number) => seeded.contacts[i] as (typeof seeded.contacts)[number];
   const lead = (i: number) => seeded.leads[i] as (typeof seeded.leads)[number];
@@ -228,6 +237,18 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
+  const stateOfAction = async (id: string) => {
+    const action = await bridge.store.actions.get(id);
+    return `${action?.state ?? 'missing'}${action?.reason ? `: ${action.reason}` : ''}`;
+  };
+  const waitForAction = async (id: string, state: StoredAction['state'], rounds: number) => {
+    let action = await bridge.store.actions.get(id);
+    for (let round = 0; round < rounds && action?.state !== state; round += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      action = await bridge.store.actions.get(id);
+    }
+    return action;
+  };
   const nameOf = (id: string | null) => {
     if (id === null) return '';
     const record = org.record(id);
@@ -263,6 +284,27 @@ async function main(): Promise<void> {
     `長文は ${String(longEvent?.Description ?? '').length} 文字で切り詰め / the long body was cut to ${String(longEvent?.Description ?? '').length} characters with a marker`,
   );
   say(`API calls used (reported by the local org): ${org.apiCalls().total}`);
+
+  // Unmatched is not final: a sales rep creates the Lead for the new customer, and the action
+  // left unmatched syncs by itself at the next rematch round (SYNC_REMATCH_INTERVAL_MS), no retry needed.
+  const newcomer = notSynced.find((body) => body.customer.name === '新規のお客様') as ActionPayload;
+  const newcomerPhone = newcomer.customer.phones?.[0] as string;
+  say();
+  say('該当なしからの再照合 / an unmatched customer matched again by itself:');
+  say(`  ${newcomer.action.id}: ${await stateOfAction(newcomer.action.id)} (${newcomerPhone})`);
+  const leadId = org.addLead({
+    LastName: '新規',
+    FirstName: 'お客様',
+    Company: '新規商事株式会社',
+    Phone: newcomerPhone,
+  });
+  say(`  営業担当がリードを作成 / a sales rep creates the Lead: ${leadId} (新規 お客様, ${newcomerPhone})`);
+  const rematched = await waitForAction(newcomer.action.id, 'synced', 150);
+  say(
+    rematched?.state === 'synced'
+      ? `  → ${rematched.actionId} synced by itself: Event ${rematched.sfEventId} on ${rematched.match?.chosen?.object ?? ''} ${nameOf(rematched.whoId)} (${rematched.match?.chosen?.via ?? ''})`
+      : `  → ${newcomer.action.id} is still ${rematched?.state ?? 'missing'}`,
+  );
 
   say();
   say('Salesforce 側の連携ポリシー / the link policy in Salesforce (inbx__Inbox_Link__mdt):');
@@ -327,6 +369,8 @@ async function main(): Promise<void> {
     isOwner: true,
   });
   await consoleAdmin('/inboxes', { inboxId: '12', name: '営業窓口' });
+  // Left unlinked for the console's wizard: production, sandbox (はい) or a My Domain.
+  await consoleAdmin('/inboxes', { inboxId: '13', name: '検証窓口' });
 
   say('The bridge keeps running (Ctrl-C to stop):');
   say(`  webhook:   POST ${baseUrl}/webhooks/relation   secret ${WEBHOOK_SECRET}`);
@@ -336,6 +380,13 @@ async function main(): Promise<void> {
     `  CLI:       BRIDGE_URL=${baseUrl} BRIDGE_ADMIN_TOKEN=${ADMIN_TOKEN} npm run cli -w relation-bridge -- actions list`,
   );
   say(`  local org: ${local.baseUrl}  (login ${user.username} / ${user.password})`);
+  say(
+    `  sandbox:   サンドボックスを使用する「はい」 → login ${sandbox.seeded.authorizingUser.username} / ${sandbox.seeded.authorizingUser.password}`,
+  );
+  say(`  My Domain: ${org.instanceUrl}  (or paste any address under it)`);
+  say(
+    '  wizard:    inbox 13 (検証窓口) is registered and not linked: ギア → メッセージ環境 → チケット同期連携設定 → [+]',
+  );
   say(
     `  console:   ${baseUrl}/console  (sign in owner@relation-demo.example.jp / ${String(demoOwner.generatedPassword)})`,
   );

@@ -136,7 +136,7 @@ export function sendJsonFailure(res: Response, failure: HttpFailure): void {
 const PAGE_TEXT: Record<HttpReason, { ja: string; en: string }> = {
   bad_input: { ja: 'リクエストの内容が正しくありません。', en: 'The request is not valid.' },
   unauthenticated: { ja: 'サインインが必要です。', en: 'You need to sign in.' },
-  forbidden: { ja: 'この操作は許可されていません。', en: 'You may not do this.' },
+  forbidden: { ja: 'あなたの権限では、これを行うことはできません。', en: 'You may not do this.' },
   not_found: { ja: 'ページが見つかりません。', en: 'This page does not exist.' },
   method_not_allowed: { ja: 'この方法ではアクセスできません。', en: 'This method is not allowed here.' },
   request_timeout: { ja: 'リクエストが時間内に届きませんでした。', en: 'The request did not arrive in time.' },

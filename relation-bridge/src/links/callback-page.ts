@@ -48,7 +48,7 @@ export function renderLinkReady(link: Link, created: boolean): string {
     titleJa,
     titleEn,
     `<dl>\n${list}\n</dl>
-<p>これ以降にこの受信箱で行われたアクションが Salesforce の行動として同期されます。このウィンドウは閉じてかまいません。</p>
+<p>これ以降にこの受信箱で行われた行動が Salesforce に同期されます。このウィンドウは閉じてかまいません。</p>
 <p class="en" lang="en">Actions taken in this inbox from now on are synced as Salesforce Events. You can close this window.</p>`,
   );
 }

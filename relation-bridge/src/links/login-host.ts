@@ -51,15 +51,17 @@ const PAGE_PATH = /\/(?:lightning|setup|one|home|_ui|apex|services|secur|s)(?:\/
  * Why a My Domain is refused, each with a code the console says in the reader's language
  * (`error.<code>`); the English text is the API's message.
  */
-type DomainProblem =
-  | 'my_domain_empty'
-  | 'my_domain_name'
-  | 'my_domain_not_url'
-  | 'my_domain_https'
-  | 'my_domain_credentials'
-  | 'my_domain_loopback'
-  | 'my_domain_not_salesforce'
-  | 'my_domain_port';
+export const MY_DOMAIN_PROBLEMS = [
+  'my_domain_empty',
+  'my_domain_name',
+  'my_domain_not_url',
+  'my_domain_https',
+  'my_domain_credentials',
+  'my_domain_loopback',
+  'my_domain_not_salesforce',
+  'my_domain_port',
+] as const;
+type DomainProblem = (typeof MY_DOMAIN_PROBLEMS)[number];
 
 function invalidDomain(myDomain: string, code: DomainProblem, why: string): BridgeError {
   return new BridgeError('bad_input', `The My Domain "${myDomain}" is not usable: ${why}.`, {
@@ -170,7 +172,8 @@ export async function requireAnsweringLoginHost(
   loginUrl: string,
   timeoutMs: number,
 ): Promise<void> {
-  const host = new URL(loginUrl).host;
+  // The host, with the path the local org's My Domains have under it.
+  const host = loginUrl.replace(/^https?:\/\//, '');
   const unreachable = (why: string, cause?: unknown) =>
     new BridgeError('bad_input', `No Salesforce login page answers at ${host} (${why}): check the My Domain.`, {
       code: 'my_domain_unreachable',

@@ -1,4 +1,4 @@
-import type { LocalOrg } from '../../local-org';
+import { createDemoSandbox, type LocalOrg } from '../../local-org';
 import { type BridgeHarness, startBridgeHarness } from '../helpers/bridge-harness';
 
 export interface ConsoleAccount {
@@ -28,8 +28,8 @@ export const INBOXES = [
 ] as const;
 
 /**
- * The whole bridge next to the local org (a production org seeded with Japanese data, and a
- * sandbox org), with console accounts made through the admin API as a script would: an
+ * The whole bridge next to the local org (a production org seeded with Japanese data, and the
+ * demo's sandbox org), with console accounts made through the admin API as a script would: an
  * owner, an inbox admin, a member and a user without a role; four registered inboxes.
  */
 export async function startConsoleHarness(
@@ -40,15 +40,13 @@ export async function startConsoleHarness(
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
-  const sandboxOrg = harness.local.createOrg({ name: 'Yamato Trading Sandbox', sandbox: true });
-  const sandbox = { org: sandboxOrg, username: 'hanako.sato@yamato.example.jp.uat', password: 'sandbox-password-1' };
-  sandboxOrg.addUser({
-    username: sandbox.username,
-    email: 'hanako.sato@relation-demo.example.jp',
-    lastName: '佐藤',
-    firstName: '花子',
-    password: sandbox.password,
-  });
+  // The demo's sandbox (scripts/demo.ts makes the same), so the wizard's sandbox path is tried as the demo offers it.
+  const demoSandbox = createDemoSandbox(harness.local, 'Yamato Trading');
+  const sandbox = {
+    org: demoSandbox.org,
+    username: demoSandbox.seeded.authorizingUser.username,
+    password: demoSandbox.seeded.authorizingUser.password,
+  };
 
   const createUser = async (name: string, email: string, isOwner: boolean): Promise<ConsoleAccount> => {
     const password = `${email.split('@')[0]}-password`;

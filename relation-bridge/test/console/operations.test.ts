@@ -3,12 +3,13 @@ import type { Link } from '../../src/core/types';
 import { actionPayload, sendWebhook } from '../helpers/payloads';
 import { type Browser, checkPage, launchBrowser, waitForTitle } from './browser';
 import { type ConsoleHarness, startConsoleHarness } from './console-harness';
-import { salesforceLogin, signIn } from './flows';
+import { apiAsBrowser, salesforceLogin, signIn } from './flows';
 
 /**
- * Living with a link in the console: change in place with its history, needs
- * re-authentication → re-authenticate → held actions synced, the error log (unmatched and
- * failed, filters, retry), the English switch, delete and re-create, and the API budget pause.
+ * Living with a link in the console: change in place with its history (by name), two tabs on
+ * one link, needs re-authentication → re-authenticate → held actions synced, the error log
+ * (unmatched and failed, channels, filters, details, retry of unmatched and failed actions),
+ * the English switch, delete and re-create with the inbox's own last sync, and the API budget pause.
  */
 
 let harness: ConsoleHarness;
@@ -37,11 +38,16 @@ const leadEmail = () => harness.seeded.leads.find((lead) => lead.email !== null 
 async function openLinkMenu(): Promise<void> {
   await page.goto(ticketSync());
   await waitForTitle(page, 'チケット同期連携設定');
-  await page.getByRole('button', { name: '連携設定の操作メニュー' }).click();
+  await page.getByRole('button', { name: '連携設定のメニュー' }).click();
 }
 
+/** The value beside a term of the page's facts (e.g. 最終同期). */
+const fact = (term: string) => page.locator('dl.facts dt', { hasText: term }).locator('+ dd').textContent();
+const focusedText = () => page.evaluate<string>('document.activeElement?.textContent ?? ""');
+
 describe('the console for a linked inbox', () => {
-  it('changes the target and the default owner in place, and the history says who, when, from and to', async () => {
+  it('changes the target and the default owner in place, and the history says who, when, from and to, by name', async () => {
+    const authorizing = harness.seeded.authorizingUser;
     const newOwner = harness.seeded.users.find((user) => user.isActive && user.id !== link.defaultOwnerId);
     await openLinkMenu();
     await page.getByRole('button', { name: '変更', exact: true }).click();
@@ -60,20 +66,59 @@ describe('the console for a linked inbox', () => {
       status: 'active',
     });
 
+    const row = page.getByRole('row').filter({ hasText: 'Yamato Trading' });
+    await expect(row.textContent()).resolves.toContain(`${newOwner?.name} <${newOwner?.email}>`);
+
     await page.getByRole('link', { name: '変更履歴' }).click();
     await waitForTitle(page, '変更履歴');
     const changed = page.getByRole('row').filter({ hasText: '佐藤 花子 <hanako@relation-demo.example.jp>' });
     await expect(changed.textContent()).resolves.toContain('変更');
-    await expect(changed.textContent()).resolves.toContain(
-      '行動の作成先: 変更前 取引先責任者 → リード (取引先責任者を優先) → 変更後 リード',
+    // Before and after, each named; the owners by name and email, not by id.
+    const target = changed.getByRole('listitem').filter({ hasText: '行動の作成先' });
+    await expect(target.textContent()).resolves.toBe(
+      '行動の作成先変更前取引先責任者とリード (取引先責任者を優先)変更後リード',
     );
-    await expect(changed.textContent()).resolves.toContain(
-      `既定の割り当て先: 変更前 ${link.defaultOwnerId} → 変更後 ${newOwner?.id}`,
+    const owner = changed.getByRole('listitem').filter({ hasText: '既定の割り当て先' });
+    await expect(owner.textContent()).resolves.toBe(
+      `既定の割り当て先変更前${authorizing.name} <${authorizing.email}>変更後${newOwner?.name} <${newOwner?.email}>`,
     );
+    expect(await changed.textContent()).not.toContain('→');
     await expect(page.getByRole('row').filter({ hasText: 'BRIDGE_ADMIN_TOKEN' }).textContent()).resolves.toContain(
       '作成',
     );
     await checkPage(page, 'operations-history');
+  });
+
+  it('two tabs on one link: a save made on what another tab has changed since is refused with a reload, and undoes nothing', async () => {
+    await page.goto(ticketSync(`/${link.id}/edit`));
+    await waitForTitle(page, '連携設定の変更');
+    await expect(page.getByLabel('リード').isChecked()).resolves.toBe(true);
+    // Meanwhile, in another tab: both targets.
+    const version = (await harness.bridge.store.links.getLink(link.id))?.version;
+    const other = await apiAsBrowser(browser.context, harness.baseUrl, 'PATCH', `/links/${link.id}`, {
+      target: 'contact_then_lead',
+      version,
+    });
+    expect(other.status).toBe(200);
+
+    // This tab still shows リード alone, and changes it to 取引先責任者.
+    await page.getByLabel('取引先責任者').check();
+    await page.getByLabel('リード').uncheck();
+    await page.getByRole('button', { name: '保存' }).click();
+    const refused = page.getByRole('alert').filter({ hasText: '別のタブまたは別の管理者によって変更されています' });
+    await refused.waitFor();
+    await expect(focusedText()).resolves.toContain('別の場所で変更されています');
+    expect(await harness.bridge.store.links.getLink(link.id)).toMatchObject({ target: 'contact_then_lead' });
+    await checkPage(page, 'operations-changed-elsewhere');
+
+    await refused.getByRole('button', { name: '最新の内容を読み込む' }).click();
+    await waitForTitle(page, '連携設定の変更');
+    await expect(page.getByLabel('取引先責任者').isChecked()).resolves.toBe(true);
+    await expect(page.getByLabel('リード').isChecked()).resolves.toBe(true);
+    await page.getByLabel('取引先責任者').uncheck();
+    await page.getByRole('button', { name: '保存' }).click();
+    await page.getByText('連携設定を変更しました。次の同期から反映されます。').waitFor();
+    expect(await harness.bridge.store.links.getLink(link.id)).toMatchObject({ target: 'lead' });
   });
 
   it('shows needs re-authentication; re-authenticating resumes the held actions, which then sync', async () => {
@@ -89,11 +134,11 @@ describe('the console for a linked inbox', () => {
 
     await page.goto(ticketSync());
     await page.getByText('再認証が必要です').first().waitFor();
-    await page.getByText('同期できない操作は保留しています').waitFor();
+    await page.getByText('同期できない行動は保留しています').waitFor();
     await checkPage(page, 'operations-needs-reauth');
     await page.getByRole('button', { name: '再認証', exact: true }).click();
     await salesforceLogin(page, harness.seeded.authorizingUser);
-    await page.getByText('再認証が完了しました。保留中だった 1 件の操作を同期します。').waitFor();
+    await page.getByText('再認証が完了しました。保留中だった 1 件の行動を同期します。').waitFor();
     await checkPage(page, 'operations-reauthorized');
 
     await harness.bridge.engine.runUntilIdle();
@@ -102,7 +147,7 @@ describe('the console for a linked inbox', () => {
     expect((await harness.bridge.store.links.getLink(link.id))?.status).toBe('active');
   });
 
-  it('the error log shows an unmatched and a failed action with their reasons; filters narrow it; a retry syncs the failed one', async () => {
+  it('the error log shows each action with its channel and reason, and its details; filters narrow it; a retry syncs a failed and an unmatched one', async () => {
     const removeRule = harness.org.addValidationRule({
       object: 'Event',
       name: 'No_Estimates',
@@ -110,8 +155,18 @@ describe('the console for a linked inbox', () => {
       when: (record) => String(record.Subject ?? '').includes('見積'),
     });
     const unmatched = actionPayload({ inboxId: '12', emails: ['nobody@unknown.example.jp'], title: 'ご相談' });
-    const failed = actionPayload({ inboxId: '12', emails: [leadEmail()], title: '見積のご依頼' });
-    for (const payload of [unmatched, failed]) expect((await sendWebhook(harness.baseUrl, payload)).status).toBe(202);
+    const newcomer = actionPayload({ inboxId: '12', emails: ['newcomer@shinki.example.jp'], title: '初めてのご連絡' });
+    const failed = actionPayload({
+      inboxId: '12',
+      emails: [leadEmail()],
+      title: '見積のご依頼',
+      direction: 'outbound',
+      kind: 'message_sent',
+    });
+    const facebook = actionPayload({ inboxId: '12', channel: 'facebook', title: 'Facebook から' });
+    for (const payload of [unmatched, newcomer, failed, facebook]) {
+      expect((await sendWebhook(harness.baseUrl, payload)).status).toBe(202);
+    }
     await harness.bridge.engine.runUntilIdle();
     expect(await harness.bridge.store.actions.get(unmatched.action.id)).toMatchObject({
       state: 'unmatched',
@@ -124,18 +179,51 @@ describe('the console for a linked inbox', () => {
 
     await page.goto(ticketSync('/log'));
     await waitForTitle(page, 'エラーログ');
-    const unmatchedRow = page.getByRole('row').filter({ hasText: `チケット ${unmatched.ticket.id}:` });
-    const failedRow = page.getByRole('row').filter({ hasText: `チケット ${failed.ticket.id}:` });
+    const rowOf = (payload: typeof unmatched) =>
+      page.getByRole('row').filter({ hasText: `チケット ${payload.ticket.id}:` });
+    const unmatchedRow = rowOf(unmatched);
+    const newcomerRow = rowOf(newcomer);
+    const failedRow = rowOf(failed);
     await expect(unmatchedRow.textContent()).resolves.toContain(
       '顧客のメールアドレス・電話番号に一致する取引先責任者・リードが見つかりませんでした。',
     );
+    await expect(unmatchedRow.textContent()).resolves.toContain('メール・受信');
     await expect(failedRow.textContent()).resolves.toContain('Salesforce が行動の作成を拒否しました');
+    await expect(failedRow.textContent()).resolves.toContain('メール・送信');
+    await expect(failedRow.textContent()).resolves.toContain('メッセージの送信');
     await expect(failedRow.textContent()).resolves.toContain(
       'FIELD_CUSTOM_VALIDATION_EXCEPTION: 件名に「見積」を含む行動は登録できません',
     );
-    await expect(failedRow.getByRole('link').getAttribute('href')).resolves.toBe(failed.ticket.url);
-    expect(await unmatchedRow.getByRole('button', { name: /再試行/ }).count()).toBe(0);
+    // Which channel did not sync, not only that one did not.
+    await expect(rowOf(facebook).textContent()).resolves.toContain('facebook (同期の対象外のチャネル)・受信');
+    await expect(
+      failedRow.getByRole('link', { name: `チケット ${failed.ticket.id}: 見積のご依頼` }).getAttribute('href'),
+    ).resolves.toBe(failed.ticket.url);
     await checkPage(page, 'operations-error-log');
+
+    // The details of one action: Salesforce's message, the attempts, and how its customer was matched.
+    await failedRow.getByRole('link', { name: `チケット ${failed.ticket.id} の行動の詳細` }).click();
+    await waitForTitle(page, '行動の詳細');
+    await expect(fact('Salesforce のメッセージ')).resolves.toBe(
+      'FIELD_CUSTOM_VALIDATION_EXCEPTION: 件名に「見積」を含む行動は登録できません',
+    );
+    await expect(fact('チャネル')).resolves.toBe('メール');
+    await expect(fact('方向')).resolves.toBe('送信');
+    // Refused by a validation rule: a permanent failure, never retried by itself.
+    await expect(fact('一時的なエラーによる再試行の回数')).resolves.toBe('0');
+    await expect(fact('照合の規則')).resolves.toContain('候補が見つかった最初の段階');
+    await expect(fact('決め手')).resolves.toBe('リード (メールアドレス)');
+    await expect(fact('選ばれたレコード')).resolves.toMatch(/^リード 00Q/);
+    const chosenId = (await harness.bridge.store.actions.get(failed.action.id))?.match?.chosen?.id as string;
+    const chosenRow = page
+      .getByRole('table', { name: '照合で見つかった候補' })
+      .getByRole('row')
+      .filter({ has: page.getByRole('cell', { name: '選択', exact: true }) });
+    await expect(chosenRow.textContent()).resolves.toContain(chosenId);
+    await page.getByText('まだ同期されていません。').waitFor();
+    await checkPage(page, 'operations-action-detail');
+    await page.getByRole('link', { name: 'エラーログへ戻る' }).click();
+    await waitForTitle(page, 'エラーログ');
 
     await page.getByLabel('理由').selectOption('no_matching_record');
     await page.getByRole('button', { name: '絞り込む' }).click();
@@ -148,19 +236,55 @@ describe('the console for a linked inbox', () => {
     await page.goto(ticketSync(`/log?to=${yesterday}`));
     await page.getByText('該当する記録はありません。').waitFor();
     const today = new Date().toLocaleDateString('sv-SE', { timeZone: 'Asia/Tokyo' });
+    // A range that ends before it starts is said, not answered with nothing.
+    await page.getByLabel('開始日').fill(today);
+    await page.getByLabel('終了日').fill(yesterday);
+    await page.getByRole('button', { name: '絞り込む' }).click();
+    await page.getByRole('alert').filter({ hasText: '終了日は開始日以降の日付にしてください。' }).waitFor();
+    await expect(focusedText()).resolves.toBe('終了日は開始日以降の日付にしてください。');
+    expect(new URL(page.url()).searchParams.get('from')).toBeNull();
     await page.goto(ticketSync(`/log?from=${today}&state=failed`));
     await failedRow.waitFor();
     expect(await unmatchedRow.count()).toBe(0);
 
     removeRule();
-    await failedRow.getByRole('button', { name: `チケット ${failed.ticket.id} の操作を再試行` }).click();
-    await page.getByText('再試行を受け付けました。顧客を照合し直して、まもなく同期されます。').waitFor();
+    await failedRow.getByRole('button', { name: `チケット ${failed.ticket.id} の行動を再試行` }).click();
+    const retried =
+      '再試行を受け付けました。顧客を照合し直し、取引先責任者またはリードが見つかれば、まもなく同期されます。';
+    await page.getByText(retried).waitFor();
     await harness.bridge.engine.runUntilIdle();
-    expect(await harness.bridge.store.actions.get(failed.action.id)).toMatchObject({ state: 'synced' });
+    const synced = await harness.bridge.store.actions.get(failed.action.id);
+    expect(synced).toMatchObject({ state: 'synced' });
     expect(harness.eventsFor(failed.action.id)).toHaveLength(1);
+    // Synced, its details lead to the Event in Salesforce.
+    await page.goto(ticketSync(`/log/${failed.action.id}`));
+    const event = page.getByRole('link', { name: `Salesforce で行動 ${synced?.sfEventId} を開く` });
+    await expect(event.getAttribute('href')).resolves.toBe(
+      `${harness.org.instanceUrl}/lightning/r/Event/${synced?.sfEventId}/view`,
+    );
+
+    // Unmatched actions are retried too: matched afresh, the customer's new Lead is found.
+    await page.goto(ticketSync('/log'));
+    await newcomerRow.getByRole('button', { name: `チケット ${newcomer.ticket.id} の行動を再試行` }).click();
+    await page.getByText(retried).waitFor();
+    await harness.bridge.engine.runUntilIdle();
+    expect((await harness.bridge.store.actions.get(newcomer.action.id))?.state).toBe('unmatched');
+    harness.org.addLead({
+      LastName: '新規',
+      FirstName: '花子',
+      Company: '新規商事',
+      Email: 'newcomer@shinki.example.jp',
+    });
+    await page.goto(ticketSync('/log'));
+    await newcomerRow.getByRole('button', { name: `チケット ${newcomer.ticket.id} の行動を再試行` }).click();
+    await page.getByText(retried).waitFor();
+    await harness.bridge.engine.runUntilIdle();
+    expect((await harness.bridge.store.actions.get(newcomer.action.id))?.state).toBe('synced');
+    expect(harness.eventsFor(newcomer.action.id)).toHaveLength(1);
     await page.goto(ticketSync('/log'));
     await unmatchedRow.waitFor();
     expect(await failedRow.count()).toBe(0);
+    expect(await newcomerRow.count()).toBe(0);
   });
 
   it('switches to English and remembers it in this browser, then back to Japanese', async () => {
@@ -184,6 +308,12 @@ describe('the console for a linked inbox', () => {
     const user = harness.seeded.authorizingUser;
     expect(harness.org.approvals(user.id).length).toBeGreaterThan(0);
     await openLinkMenu();
+    const deleteItem = page.getByRole('button', { name: '削除', exact: true });
+    await deleteItem.waitFor();
+    // A click elsewhere closes the menu, as menus do.
+    await page.getByRole('heading', { level: 1 }).click();
+    await deleteItem.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: '連携設定のメニュー' }).click();
     await checkPage(page, 'operations-link-menu');
     await page.getByRole('button', { name: '削除', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: '連携設定の削除' });
@@ -194,6 +324,14 @@ describe('the console for a linked inbox', () => {
     await page.getByText('連携設定はありません。').waitFor();
     expect((await harness.bridge.store.links.getLink(link.id))?.status).toBe('deleted');
     expect(harness.org.approvals(user.id)).toHaveLength(0);
+    // The inbox's own last sync stays what it was: its actions were synced, the link is gone.
+    await expect(fact('最終同期')).resolves.not.toContain('まだありません');
+
+    // A retry now: the inbox has no link, so the console says the action will not sync.
+    await page.goto(ticketSync('/log'));
+    const nobody = page.getByRole('row').filter({ hasText: 'nobody@unknown.example.jp' });
+    await nobody.getByRole('button', { name: /の行動を再試行$/ }).click();
+    await page.getByText('この受信箱には連携がないため、同期されません。').waitFor();
 
     const afterDelete = actionPayload({ inboxId: '12', emails: [contactEmail()] });
     expect((await sendWebhook(harness.baseUrl, afterDelete)).status).toBe(202);
@@ -222,6 +360,12 @@ describe('the console for a linked inbox', () => {
     const recreated = await harness.bridge.store.links.getLinkForInbox('12');
     expect(recreated).toMatchObject({ status: 'active', target: 'contact' });
     expect(recreated?.id).not.toBe(link.id);
+
+    // Another inbox linked to the same org, which has synced nothing: its own last sync is none yet.
+    await harness.linkInbox({ inboxId: '14', inboxName: 'サポート窓口' });
+    await page.goto(`${harness.consoleUrl}/inboxes/14/settings/ticket-sync`);
+    await waitForTitle(page, 'チケット同期連携設定');
+    await expect(fact('最終同期')).resolves.toContain('まだありません');
   });
 
   it('shows a pause for the API budget with the org usage', async () => {

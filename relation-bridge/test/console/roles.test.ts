@@ -51,12 +51,17 @@ describe('roles in the console', () => {
     await page.getByText('連携設定の追加・変更・削除には、この受信箱の [管理者] の権限が必要です。').waitFor();
     await page.getByText('正常に同期しています').waitFor();
     expect(await page.getByRole('button', { name: '連携設定を追加' }).count()).toBe(0);
-    expect(await page.getByRole('button', { name: '連携設定の操作メニュー' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: '連携設定のメニュー' }).count()).toBe(0);
     await checkPage(page, 'roles-member-ticket-sync');
 
     await page.goto(ticketSync('12', '/log'));
     await page.getByRole('row').filter({ hasText: 'nobody@unknown.example.jp' }).waitFor();
     expect(await page.getByRole('button', { name: /再試行/ }).count()).toBe(0);
+
+    await page.goto(`${harness.consoleUrl}/inboxes/12/settings/members`);
+    await waitForTitle(page, 'メンバーと権限');
+    await page.getByText('メンバーの追加と権限の変更はオーナーが行います。').waitFor();
+    expect(await page.getByRole('button', { name: '追加' }).count()).toBe(0);
 
     for (const step of ['/new', '/new/salesforce', `/new/finish?auth=${link.authId}`, `/${link.id}/edit`]) {
       await page.goto(ticketSync('12', step));
@@ -142,21 +147,69 @@ describe('roles in the console', () => {
     expect(await harness.bridge.store.inboxes.listMembers('77')).toEqual([
       expect.objectContaining({ userId: harness.outsider.id, role: 'admin' }),
     ]);
-
-    await page.goto(`${harness.consoleUrl}/users`);
+    // Everyone who could be a member is one: the page says to add users first, and leads there.
+    for (const account of [harness.inboxAdmin, harness.member]) {
+      await asBrowser('PUT', `/inboxes/77/members/${account.id}`, { role: 'member' });
+    }
+    await page.reload();
+    await page.getByText('メンバーに追加できるユーザーがいません。先にユーザーを追加してください。').waitFor();
+    expect(await page.getByRole('button', { name: '追加' }).count()).toBe(0);
+    await checkPage(page, 'roles-owner-members-none-to-add');
+    await page.getByRole('link', { name: 'ユーザーを追加する' }).click();
     await waitForTitle(page, 'ユーザー');
+
     await page.getByLabel('名前').fill('高橋 美咲');
     await page.getByLabel('メールアドレス').fill('misaki@relation-demo.example.jp');
     await page.getByRole('button', { name: '追加' }).click();
     const generated = await page.getByText(/^初期パスワード \(この画面でのみ表示されます\): /).textContent();
     const password = (generated ?? '').split(': ')[1] as string;
+    // The list shows the new user at once, without a reload.
+    const misakiRow = page.getByRole('row').filter({ hasText: 'misaki@relation-demo.example.jp' });
+    await misakiRow.waitFor();
     await checkPage(page, 'roles-owner-users');
-    const signedIn = await fetch(`${harness.baseUrl}/api/v1/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'misaki@relation-demo.example.jp', password }),
-    });
+    const signInAs = (email: string, secret: string) =>
+      fetch(`${harness.baseUrl}/api/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: secret }),
+      });
+    const signedIn = await signInAs('misaki@relation-demo.example.jp', password);
     expect(signedIn.status).toBe(200);
+    const misakiCookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const misakiSession = () =>
+      fetch(`${harness.baseUrl}/api/v1/session`, { headers: { cookie: misakiCookie } }).then((r) => r.status);
+    expect(await misakiSession()).toBe(200);
+
+    // The owner renames the user, makes them an owner and back, and resets their password.
+    await misakiRow.getByRole('link', { name: 'ユーザー 高橋 美咲 を編集' }).click();
+    await waitForTitle(page, 'ユーザーの編集: 高橋 美咲');
+    await page.getByRole('textbox', { name: '名前' }).fill('高橋 美咲 (営業部)');
+    await page.getByLabel(/^オーナーにする/).check();
+    await page.getByRole('button', { name: '保存' }).click();
+    await page.getByText('ユーザー 高橋 美咲 (営業部) を保存しました。').waitFor();
+    const misaki = (await asBrowser('GET', '/users')).body.users.find(
+      (user: { email: string }) => user.email === 'misaki@relation-demo.example.jp',
+    );
+    expect(misaki).toMatchObject({ name: '高橋 美咲 (営業部)', isOwner: true });
+    await page.getByLabel(/^オーナーにする/).uncheck();
+    await page.getByRole('button', { name: '保存' }).click();
+    await page.getByText('ユーザー 高橋 美咲 (営業部) を保存しました。').waitFor();
+    await page.getByRole('button', { name: 'パスワードをリセット' }).click();
+    const reset = await page.getByText(/^新しいパスワード \(この画面でのみ表示されます\): /).textContent();
+    const newPassword = (reset ?? '').split(': ')[1] as string;
+    await checkPage(page, 'roles-owner-user-edit');
+    expect(await misakiSession()).toBe(401);
+    expect((await signInAs('misaki@relation-demo.example.jp', password)).status).toBe(401);
+    expect((await signInAs('misaki@relation-demo.example.jp', newPassword)).status).toBe(200);
+
+    // The last owner cannot stop being one: said, and the box goes back.
+    await page.goto(`${harness.consoleUrl}/users/${harness.owner.id}`);
+    await waitForTitle(page, `ユーザーの編集: ${harness.owner.name}`);
+    await page.getByText('これはあなた自身のアカウントです。').waitFor();
+    await page.getByLabel(/^オーナーにする/).uncheck();
+    await page.getByRole('button', { name: '保存' }).click();
+    await page.getByRole('alert').filter({ hasText: 'オーナーは少なくとも 1 人必要です。' }).waitFor();
+    await expect(page.getByLabel(/^オーナーにする/).isChecked()).resolves.toBe(true);
 
     await page.goto(`${harness.consoleUrl}/webhook-secrets`);
     await waitForTitle(page, 'Webhook シークレット');
@@ -165,11 +218,13 @@ describe('roles in the console', () => {
     await page.getByRole('button', { name: '追加' }).click();
     const shown = await page.getByText(/^新しいシークレット/).textContent();
     const secret = /whsec_\S+/.exec(shown ?? '')?.[0] as string;
+    // The new secret is listed at once, next to the old one, and stays shown to be copied.
+    await page.getByRole('row').filter({ hasText: '2026 年のローテーション' }).waitFor();
     await checkPage(page, 'roles-owner-webhook-secrets');
     const signedWithNew = actionPayload({ inboxId: '12' });
     expect((await sendWebhook(harness.baseUrl, signedWithNew, { secret })).status).toBe(202);
 
-    await page.reload();
+    // Revoked without a reload.
     await page.getByRole('button', { name: 'シークレット 2026 年のローテーション を無効にする' }).click();
     await page.getByText('シークレットを無効にしました。').waitFor();
     expect((await sendWebhook(harness.baseUrl, actionPayload({ inboxId: '12' }), { secret })).status).toBe(401);
@@ -202,6 +257,20 @@ describe('roles in the console', () => {
   it('a user changes their own password on the account page; the old one no longer signs in', async () => {
     await page.getByRole('link', { name: 'アカウント' }).click();
     await waitForTitle(page, 'アカウント');
+    // A wrong current password is said as such (the user is signed in), and a rule in Japanese alone.
+    await page.getByLabel('現在のパスワード').fill('not-the-password');
+    await page.getByLabel('新しいパスワード (12 文字以上)').fill('a-new-password-2026');
+    await page.getByRole('button', { name: '保存' }).click();
+    await page.getByRole('alert').filter({ hasText: '現在のパスワードが違います。' }).waitFor();
+    expect(await page.getByText('メールアドレスまたはパスワードが違います').count()).toBe(0);
+    await page.getByLabel('現在のパスワード').fill(harness.inboxAdmin.password);
+    await page.getByLabel('新しいパスワード (12 文字以上)').fill('short');
+    await page.getByRole('button', { name: '保存' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: '入力内容を確認してください。新しいパスワード: 12 文字以上で入力してください。' })
+      .waitFor();
+    expect(await page.getByText(/body\.|characters/).count()).toBe(0);
     await page.getByLabel('現在のパスワード').fill(harness.inboxAdmin.password);
     await page.getByLabel('新しいパスワード (12 文字以上)').fill('a-new-password-2026');
     await page.getByRole('button', { name: '保存' }).click();

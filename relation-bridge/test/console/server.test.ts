@@ -1,5 +1,7 @@
 import { ACTION_REASONS } from '../../src/admin/schemas';
+import { CHANNEL_LABELS, DIRECTIONS, KNOWN_ACTION_KINDS, SYNCABLE_CHANNELS } from '../../src/core/channels';
 import { MESSAGES, REASON_CODES } from '../../src/console/web/messages';
+import { MY_DOMAIN_PROBLEMS } from '../../src/links/login-host';
 import { LINK_ERROR_TEXT } from '../../src/links/messages';
 import { type BridgeHarness, startBridgeHarness } from '../helpers/bridge-harness';
 
@@ -69,5 +71,28 @@ describe('the console’s strings', () => {
     for (const code of Object.keys(LINK_ERROR_TEXT)) {
       expect({ code, known: `error.${code}` in MESSAGES.ja }).toEqual({ code, known: true });
     }
+  });
+
+  it('say every refusal of a My Domain, and every rule the API names, in both languages', () => {
+    for (const code of [...MY_DOMAIN_PROBLEMS, 'my_domain_unreachable', 'reversed_range', 'wrong_current_password']) {
+      expect({ code, known: `error.${code}` in MESSAGES.ja }).toEqual({ code, known: true });
+    }
+  });
+
+  it('name the channels as Re:lation does, and every kind and direction an action can have', () => {
+    for (const channel of SYNCABLE_CHANNELS) {
+      const key = `channel.${channel}` as keyof typeof MESSAGES.ja;
+      expect({ channel, ja: MESSAGES.ja[key], en: MESSAGES.en[key] }).toEqual({
+        channel,
+        ...CHANNEL_LABELS[channel],
+      });
+    }
+    for (const kind of KNOWN_ACTION_KINDS) expect(`kind.${kind}` in MESSAGES.ja).toBe(true);
+    for (const direction of DIRECTIONS) expect(`direction.${direction}` in MESSAGES.ja).toBe(true);
+  });
+
+  it("use one word for a helpdesk action in Japanese (行動, as Re:lation's FAQ does), never アクション or 操作", () => {
+    const words = Object.entries(MESSAGES.ja).filter(([, text]) => /アクション|操作/.test(text));
+    expect(words).toEqual([]);
   });
 });

@@ -28,6 +28,9 @@ afterAll(async () => {
 const ticketSync = (inboxId: string, rest = '') =>
   `${harness.consoleUrl}/inboxes/${inboxId}/settings/ticket-sync${rest}`;
 const authorizing = () => harness.seeded.authorizingUser;
+/** The text of what has the focus: a message the console moved the reader to. */
+const focusedText = (on: Page = page) => on.evaluate<string>('document.activeElement?.textContent ?? ""');
+const JAPANESE = /[\u3040-\u30ff\u4e00-\u9fff]/;
 
 describe('the link wizard', () => {
   it('links an inbox to a production org in Japanese, step by step, ending with the target and the owner', async () => {
@@ -80,6 +83,14 @@ describe('the link wizard', () => {
     await page.getByRole('button', { name: '完了' }).click();
     await waitForTitle(page, 'チケット同期連携設定');
     await page.getByText('連携設定が完了しました').waitFor();
+    // The org by its name and kind, the owner by name and email: no raw ids to decode.
+    const linkRow = page.getByRole('row').filter({ hasText: 'Yamato Trading' });
+    await expect(linkRow.textContent()).resolves.toContain('Yamato Trading');
+    await expect(linkRow.textContent()).resolves.toContain('本番環境');
+    await expect(linkRow.textContent()).resolves.toContain(
+      `My Domain: ${harness.org.instanceUrl.replace(/^http:\/\//, '')}`,
+    );
+    await expect(linkRow.textContent()).resolves.toContain(`${authorizing().name} <${authorizing().email}>`);
     await checkPage(page, 'wizard-11-linked');
 
     const link = await harness.bridge.store.links.getLinkForInbox('12');
@@ -146,9 +157,14 @@ describe('the link wizard', () => {
     await tabTo(page, '完了');
     await page.keyboard.press('Enter');
     await page.getByText('連携設定が完了しました').waitFor();
+    await expect(page.getByRole('row').filter({ hasText: 'Yamato Trading' }).textContent()).resolves.toContain(
+      'Sandbox',
+    );
 
     expect(await harness.bridge.store.links.getLinkForInbox('13')).toMatchObject({
       orgId: harness.sandbox.org.orgId,
+      orgName: 'Yamato Trading',
+      orgIsSandbox: true,
       environment: 'sandbox',
       target: 'contact',
       status: 'active',
@@ -160,7 +176,9 @@ describe('the link wizard', () => {
     const first = await harness.bridge.store.links.getLinkForInbox('12');
     await page.goto(ticketSync('14', '/new/salesforce'));
     await page.getByRole('group', { name: '認証' }).waitFor();
-    await page.getByLabel(new RegExp(`^既存の認証を使用: ${authorizing().username.replace(/\./g, '\\.')}`)).check();
+    await page
+      .getByLabel(`既存の認証を使用: ${authorizing().username} (組織「Yamato Trading」、本番環境)`, { exact: true })
+      .check();
     await checkPage(page, 'wizard-reuse-06-existing-authentication');
     await page.getByRole('button', { name: '次へ' }).click();
     await page.getByText(`認証済み: ${authorizing().username}`).waitFor();
@@ -247,7 +265,56 @@ describe('the link wizard', () => {
     expect(await harness.bridge.store.links.listAuths()).toHaveLength(authsBefore);
   });
 
-  it('signs in through a My Domain; an authorisation left before 完了 is shown on the inbox page, and discarding it revokes it', async () => {
+  it("takes a My Domain pasted from the browser's address bar; a typo or another site is refused in the reader's language, where the focus goes", async () => {
+    await page.goto(ticketSync('15', '/new/salesforce'));
+    await page.getByLabel('新しい認証を追加').check();
+    await page.getByLabel('カスタムドメイン (My Domain) でログインする').check();
+    const myDomain = page.getByLabel('My Domain', { exact: true });
+    const authenticate = page.getByRole('button', { name: '認証', exact: true });
+
+    // A typo in the org part: no Salesforce login page answers there, so the browser stays here.
+    await myDomain.fill(`${harness.local.baseUrl}/orgs/yamato-tradng`);
+    await authenticate.click();
+    const typo = page.getByRole('alert').filter({ hasText: 'から Salesforce のログインページが応答しませんでした' });
+    await typo.waitFor();
+    expect(page.url()).toBe(ticketSync('15', '/new/salesforce'));
+    await expect(focusedText()).resolves.toContain('から Salesforce のログインページが応答しませんでした');
+    await expect(myDomain.getAttribute('aria-invalid')).resolves.toBe('true');
+    await checkPage(page, 'wizard-my-domain-typo');
+
+    // Another site: said in Japanese alone, none of the API's English.
+    await myDomain.fill('https://example.com/lightning/page/home');
+    await authenticate.click();
+    const foreign = page
+      .getByRole('alert')
+      .filter({ hasText: 'Salesforce のドメイン (…my.salesforce.com など) ではありません' });
+    await foreign.waitFor();
+    await expect(foreign.textContent()).resolves.not.toMatch(/must be|not usable/);
+    await expect(focusedText()).resolves.toContain('Salesforce のドメイン');
+
+    // And in English alone, after switching.
+    await page.getByRole('button', { name: '表示言語を英語に切り替える' }).click();
+    await page.getByLabel('Add a new authentication').check();
+    await page.getByLabel('Sign in through a custom domain (My Domain)').check();
+    await page.getByLabel('My Domain', { exact: true }).fill('https://example.com/');
+    await page.getByRole('button', { name: 'Authenticate', exact: true }).click();
+    const english = page.getByRole('alert').filter({ hasText: 'It is not a Salesforce domain' });
+    await english.waitFor();
+    await expect(english.textContent()).resolves.not.toMatch(JAPANESE);
+    await page.getByRole('button', { name: 'Show the console in Japanese' }).click();
+    await page.getByLabel('新しい認証を追加').check();
+    await page.getByLabel('カスタムドメイン (My Domain) でログインする').check();
+
+    // The address of a page in Salesforce, pasted as it is: its My Domain is where the login goes.
+    await myDomain.fill(`${harness.org.instanceUrl}/lightning/page/home?tab=1#top`);
+    await authenticate.click();
+    await page.getByRole('heading', { name: 'ログイン / Log In' }).waitFor();
+    expect(page.url().startsWith(`${harness.org.instanceUrl}/services/oauth2/authorize`)).toBe(true);
+    await page.goto(ticketSync('15'));
+    await waitForTitle(page, 'チケット同期連携設定');
+  });
+
+  it('an authorisation left before 完了 is shown on the inbox page, and discarding it revokes it', async () => {
     const approvalsBefore = harness.org.approvals(authorizing().id).length;
     await page.goto(ticketSync('15', '/new/salesforce'));
     await page.getByLabel('新しい認証を追加').check();
@@ -258,13 +325,14 @@ describe('the link wizard', () => {
     await page.getByRole('heading', { name: 'ログイン / Log In' }).waitFor();
     expect(page.url().startsWith(`${harness.org.instanceUrl}/services/oauth2/authorize`)).toBe(true);
     await salesforceLogin(page, authorizing());
-    await page.getByText(`認証済み: ${authorizing().username}`).waitFor();
+    await page.getByText(`認証済み: ${authorizing().username} (組織「Yamato Trading」、本番環境)`).waitFor();
     expect(harness.org.approvals(authorizing().id)).toHaveLength(approvalsBefore + 1);
 
     await page.getByRole('link', { name: '連携設定', exact: true }).click();
     await waitForTitle(page, 'チケット同期連携設定');
     const unfinished = page.getByRole('region', { name: '未完了の連携設定があります' });
     await unfinished.waitFor();
+    await expect(unfinished.textContent()).resolves.toContain('組織「Yamato Trading」');
     await checkPage(page, 'wizard-unfinished');
     expect(await harness.bridge.store.links.getLinkForInbox('15')).toBeNull();
 
@@ -273,5 +341,46 @@ describe('the link wizard', () => {
     expect(harness.org.approvals(authorizing().id)).toHaveLength(approvalsBefore);
     expect(await harness.bridge.store.pendingLinks.list({ inboxId: '15' })).toEqual([]);
     expect(await harness.bridge.store.links.getLinkForInbox('15')).toBeNull();
+  });
+
+  it('two tabs: the inbox linked in one, the other tab never offers its unfinished link next to the link, and 続ける says why', async () => {
+    await page.goto(ticketSync('15', '/new/salesforce'));
+    await page.getByLabel('新しい認証を追加').check();
+    await page.getByRole('button', { name: '認証', exact: true }).click();
+    await salesforceLogin(page, authorizing());
+    await page.getByText(`認証済み: ${authorizing().username}`).waitFor();
+    await page.goto(ticketSync('15'));
+    const unfinished = page.getByRole('region', { name: '未完了の連携設定があります' });
+    await unfinished.waitFor();
+    const [draft] = await harness.bridge.store.pendingLinks.list({ inboxId: '15' });
+
+    // The other tab links the inbox, reusing the authentication the bridge holds.
+    const other = await browser.context.newPage();
+    try {
+      await other.goto(ticketSync('15', '/new/salesforce'));
+      await other.getByLabel(`既存の認証を使用: ${authorizing().username} (組織「Yamato Trading」、本番環境)`).check();
+      await other.getByRole('button', { name: '次へ' }).click();
+      await other.getByLabel('取引先責任者').check();
+      await other.getByRole('button', { name: '完了' }).click();
+      await other.getByText('連携設定が完了しました').waitFor();
+    } finally {
+      await other.close();
+    }
+    expect(await harness.bridge.store.pendingLinks.list({ inboxId: '15' })).toEqual([]);
+
+    // This tab still shows the draft it loaded: 続ける says the inbox is linked, not a bare 409.
+    await unfinished.getByRole('link', { name: '続ける' }).click();
+    await page.getByRole('alert').filter({ hasText: 'すでにチケット同期連携済みの受信箱' }).waitFor();
+    expect(await page.getByRole('button', { name: '完了' }).count()).toBe(0);
+    await checkPage(page, 'wizard-continue-after-linked');
+
+    // A draft saved while the link was made (a callback racing it) is not shown, and is removed.
+    const { id: _id, ...copy } = draft as NonNullable<typeof draft>;
+    await harness.bridge.store.pendingLinks.save(copy);
+    await page.goto(ticketSync('15'));
+    await waitForTitle(page, 'チケット同期連携設定');
+    await page.getByRole('row').filter({ hasText: 'Yamato Trading' }).waitFor();
+    expect(await page.getByRole('region', { name: '未完了の連携設定があります' }).count()).toBe(0);
+    expect(await harness.bridge.store.pendingLinks.list({ inboxId: '15' })).toEqual([]);
   });
 });

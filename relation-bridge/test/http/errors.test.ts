@@ -61,7 +61,7 @@ describe('the one error mapping', () => {
   it('renders a page in Japanese and English', () => {
     const html = renderFailurePage(httpFailureOf(refused('forbidden', 'forbidden', 'Only an owner may do this.')));
     expect(html).toContain('<html lang="ja">');
-    expect(html).toContain('この操作は許可されていません。');
+    expect(html).toContain('あなたの権限では、これを行うことはできません。');
     expect(html).toContain('You may not do this.');
     expect(html).toContain('Only an owner may do this.');
   });

@@ -137,6 +137,15 @@ describe('the commonest passwords', () => {
       const { page } = browser;
       await page.goto(`${harness.baseUrl}/console/sign-in`);
       await waitForTitle(page, /サインイン/);
+      // The account locked by the guesses above: how long to wait, in minutes, not "899 秒".
+      await page.getByLabel('メールアドレス').fill(TARGET.email);
+      await page.getByLabel(/^パスワード$/).fill(TARGET.password);
+      await page.getByRole('button', { name: /^サインイン$/ }).click();
+      const locked = page.getByRole('alert').filter({ hasText: '一時的にロックしています' });
+      await locked.waitFor();
+      await expect(locked.textContent()).resolves.toMatch(/約 \d+ 分後にもう一度お試しください。/);
+      await expect(locked.textContent()).resolves.not.toMatch(/秒/);
+
       await page.getByLabel('メールアドレス').fill(OWNER.email);
       await page.getByLabel(/^パスワード$/).fill(OWNER.password);
       await page.getByRole('button', { name: /^サインイン$/ }).click();

@@ -119,6 +119,24 @@ export function button(
   );
 }
 
+/**
+ * Long words that may wrap (emails, user names, hosts, ids) wrap at their natural joints
+ * (after `@`, `.`, `-`, `_`, `/`) rather than mid-word, and only when the cell is too narrow.
+ */
+export function breakable(text: string): HTMLElement {
+  const span = h('span', { class: 'breakable' });
+  for (const part of text.split(/(?<=[@._/-])/)) append(span, part, h('wbr'));
+  span.lastChild?.remove();
+  return span;
+}
+
+/** Puts a message where the reader is: the container takes the focus (a screen reader reads it). */
+export function report(container: HTMLElement, message: HTMLElement): void {
+  container.replaceChildren(message);
+  message.setAttribute('tabindex', '-1');
+  message.focus();
+}
+
 /** A message for everyone: `status` is announced politely, `alert` at once. */
 export function notice(kind: 'status' | 'alert', text: string, ...extra: Child[]): HTMLElement {
   return h('div', { class: `notice ${kind === 'alert' ? 'error' : 'ok'}`, role: kind }, h('p', {}, text), ...extra);

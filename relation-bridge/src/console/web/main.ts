@@ -2,12 +2,12 @@ import { api, ApiError, setCsrfToken, whenSignedOut } from './api';
 import { append, field, h, notice } from './dom';
 import { adoptLanguage, hasChosenLanguage, language, setLanguage, t } from './i18n';
 import type { MessageKey } from './messages';
-import { errorLogPage } from './page-log';
+import { actionPage, errorLogPage } from './page-log';
 import { editLinkPage, historyPage, ticketSyncPage } from './page-ticket-sync';
 import { wizardAuthPage, wizardFinishPage, wizardServicePage } from './page-wizard';
 import { accountPage, linkResultPage } from './pages-account';
 import { inboxesPage, membersPage, settingsPage } from './pages-inboxes';
-import { secretsPage, usersPage } from './pages-owner';
+import { secretsPage, userEditPage, usersPage } from './pages-owner';
 import { BASE, failure, type Flash, type Page, type PageContext } from './page';
 import type { SessionInfo } from './types';
 
@@ -43,12 +43,14 @@ const ROUTES: Route[] = [
   route('/inboxes/:inboxId/settings/members', membersPage),
   route('/inboxes/:inboxId/settings/ticket-sync', ticketSyncPage),
   route('/inboxes/:inboxId/settings/ticket-sync/log', errorLogPage),
+  route('/inboxes/:inboxId/settings/ticket-sync/log/:actionId', actionPage),
   route('/inboxes/:inboxId/settings/ticket-sync/history', historyPage),
   route('/inboxes/:inboxId/settings/ticket-sync/new', wizardServicePage),
   route('/inboxes/:inboxId/settings/ticket-sync/new/salesforce', wizardAuthPage),
   route('/inboxes/:inboxId/settings/ticket-sync/new/finish', wizardFinishPage),
   route('/inboxes/:inboxId/settings/ticket-sync/:linkId/edit', editLinkPage),
   route('/users', usersPage),
+  route('/users/:userId', userEditPage),
   route('/webhook-secrets', secretsPage),
   route('/account', accountPage),
   route('/link-result', linkResultPage),

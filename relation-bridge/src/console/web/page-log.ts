@@ -1,14 +1,15 @@
-import { api, query } from './api';
-import { append, button, field, h, selectField, table } from './dom';
-import { formatDateTime, t } from './i18n';
+import { api, ApiError, query } from './api';
+import { append, breakable, button, definitionList, field, h, notice, report, selectField, table } from './dom';
+import { formatDateTime, formatNumber, t } from './i18n';
 import { hasMessage, type MessageKey, REASON_CODES } from './messages';
 import { ticketSyncStart } from './page-ticket-sync';
 import { loadInbox } from './pages-inboxes';
 import { canAdminister, failure, type Page, refusal, ticketSyncPath } from './page';
-import type { Action, Inbox } from './types';
+import type { Action, ActionWithPayload, Inbox } from './types';
 
 const PROBLEM_STATES = ['skipped', 'failed', 'held', 'unmatched'] as const;
-const RETRYABLE = new Set(['failed', 'held']);
+/** What a retry takes (the API's rule): an unmatched action is matched afresh, so a Lead made since is found. */
+const RETRYABLE = new Set(['failed', 'held', 'unmatched']);
 const PAGE_SIZE = 50;
 
 function reasonText(reason: string | null): string {
@@ -20,6 +21,42 @@ function reasonText(reason: string | null): string {
 function stateText(state: string): string {
   const key = `state.${state}`;
   return hasMessage(key) ? t(key as MessageKey) : state;
+}
+
+/** The channel by its name in Re:lation; one that does not sync, as it came and said so. */
+function channelText(channel: string): string {
+  const key = `channel.${channel}`;
+  return hasMessage(key) ? t(key) : t('channel.other', { channel });
+}
+
+function kindText(kind: string): string {
+  const key = `kind.${kind}`;
+  return hasMessage(key) ? t(key) : kind;
+}
+
+function directionText(direction: string): string {
+  const key = `direction.${direction}`;
+  return hasMessage(key) ? t(key) : direction;
+}
+
+/** メール・受信, and the kind below it. */
+function actionCell(action: Action): HTMLElement {
+  return h(
+    'span',
+    {},
+    t('log.channelDirection', { channel: channelText(action.channel), direction: directionText(action.direction) }),
+    h('span', { class: 'hint block' }, kindText(action.kind)),
+  );
+}
+
+function ticketText(action: Action): string {
+  return action.ticket.title === null
+    ? t('log.ticketLink', { id: action.ticket.id })
+    : `${t('log.ticketLink', { id: action.ticket.id })}: ${action.ticket.title}`;
+}
+
+function actionPath(inboxId: string, actionId: string): string {
+  return ticketSyncPath(inboxId, `/log/${encodeURIComponent(actionId)}`);
 }
 
 /** A date picked in the browser's time zone, as the start of that day (or of the next). */
@@ -75,8 +112,17 @@ export const errorLogPage: Page = async (context) => {
     h('div', { class: 'filter-grid' }, reasonSelect.wrapper, stateSelect.wrapper, fromField.wrapper, toField.wrapper),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, t('log.apply'))),
   );
+  const filterResult = h('div', { class: 'live' });
+  append(filters, filterResult);
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
+    toField.input.removeAttribute('aria-invalid');
+    // ISO dates compare as text; a range that ends before it starts would silently show nothing.
+    if (fromField.input.value !== '' && toField.input.value !== '' && toField.input.value < fromField.input.value) {
+      toField.input.setAttribute('aria-invalid', 'true');
+      report(filterResult, notice('alert', t('error.reversed_range')));
+      return;
+    }
     context.navigate(
       ticketSyncPath(
         inboxId,
@@ -105,9 +151,11 @@ export const errorLogPage: Page = async (context) => {
       t('log.at'),
       t('log.state'),
       t('log.reason'),
+      t('log.action'),
       t('log.ticket'),
       t('log.customer'),
       t('log.salesforce'),
+      t('common.details'),
     ];
     if (admin) headers.push(t('log.retry'));
     append(
@@ -120,21 +168,26 @@ export const errorLogPage: Page = async (context) => {
             formatDateTime(action.updatedAt),
             h('span', { class: `badge ${action.state}` }, stateText(action.state)),
             reasonText(action.reason),
-            h(
-              'a',
-              { href: action.ticket.url, target: '_blank', rel: 'noopener noreferrer' },
-              action.ticket.title === null
-                ? t('log.ticketLink', { id: action.ticket.id })
-                : `${t('log.ticketLink', { id: action.ticket.id })}: ${action.ticket.title}`,
+            actionCell(action),
+            h('a', { href: action.ticket.url, target: '_blank', rel: 'noopener noreferrer' }, ticketText(action)),
+            breakable(
+              [action.customer.name, ...action.customer.emails, ...action.customer.phones].filter(Boolean).join(', '),
             ),
-            [action.customer.name, ...action.customer.emails, ...action.customer.phones].filter(Boolean).join(', '),
             action.error === null
               ? '—'
               : h(
                   'span',
                   { class: 'salesforce-message' },
-                  [action.error.code, action.error.message].filter(Boolean).join(': '),
+                  breakable([action.error.code, action.error.message].filter(Boolean).join(': ')),
                 ),
+            h(
+              'a',
+              {
+                href: actionPath(inboxId, action.actionId),
+                'aria-label': t('log.detailsLabel', { ticket: action.ticket.id }),
+              },
+              t('common.details'),
+            ),
           ];
           if (admin) {
             cells.push(
@@ -149,7 +202,7 @@ export const errorLogPage: Page = async (context) => {
                           });
                           context.refresh({ kind: 'status', text: t(retryMessage(report)) });
                         } catch (error) {
-                          result.replaceChildren(failure(error));
+                          report(result, failure(error));
                         }
                       })();
                     },
@@ -213,3 +266,167 @@ function retryMessage(report: RetryReport): MessageKey {
   if (report.waitingForLink > 0) return 'log.retriedWaiting';
   return 'log.retriedNothing';
 }
+
+/** How the customer was matched: the tier that decided (when one did) and the stated rule, in the reader's language. */
+function matchRule(rule: string): { decidedBy: string | null; rule: string } {
+  const tiered = /^([a-z_]+): ([\s\S]*)$/.exec(rule);
+  const tierKey = tiered === null ? null : `match.tier.${tiered[1] as string}`;
+  const decidedBy = tierKey !== null && hasMessage(tierKey) ? t(tierKey) : null;
+  const body = decidedBy === null ? rule : (tiered?.[2] ?? rule);
+  return { decidedBy, rule: body.startsWith('first tier with a candidate') ? t('match.rule') : body };
+}
+
+function candidateRows(action: ActionWithPayload): Array<Array<Node | string>> {
+  const match = action.match;
+  if (match === null) return [];
+  return match.candidates.map((candidate) => {
+    const chosen = match.chosen !== null && match.chosen.id === candidate.id;
+    return [
+      t(`object.${candidate.object}`),
+      h(
+        'span',
+        {},
+        breakable(candidate.id),
+        candidate.convertedFromLeadId === undefined
+          ? null
+          : h('span', { class: 'hint block' }, t('action.convertedFrom', { id: candidate.convertedFromLeadId })),
+      ),
+      breakable(t(candidate.via === 'email' ? 'action.via.email' : 'action.via.phone', { value: candidate.value })),
+      formatDateTime(candidate.createdDate),
+      chosen ? h('strong', {}, t('action.candidate.chosen')) : '',
+    ];
+  });
+}
+
+/** One action of the error log in full: what it was, what happened, how its customer was matched, and its Event. */
+export const actionPage: Page = async (context) => {
+  const inboxId = context.params.inboxId as string;
+  const actionId = context.params.actionId as string;
+  let inbox: Inbox;
+  let action: ActionWithPayload;
+  try {
+    inbox = await loadInbox(inboxId);
+    action = await api<ActionWithPayload>('GET', `/actions/${encodeURIComponent(actionId)}`);
+    if (action.inboxId !== inboxId) throw new ApiError(404, 'action_not_found', 'action_not_found', null);
+  } catch (error) {
+    refusal(context, error);
+    return;
+  }
+  ticketSyncStart(context, inbox, 'action.title', 'log');
+  const operator = action.payload.action.operator;
+  const operatorText =
+    operator == null
+      ? t('action.none')
+      : [operator.name, operator.email === null || operator.email === undefined ? null : `<${operator.email}>`]
+          .filter(Boolean)
+          .join(' ') || t('action.none');
+  append(
+    context.main,
+    h('p', {}, h('a', { href: ticketSyncPath(inboxId, '/log') }, t('action.back'))),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'action-summary' },
+      h('h2', { id: 'action-summary' }, t('action.summary')),
+      definitionList([
+        [t('log.state'), h('span', { class: `badge ${action.state}` }, stateText(action.state))],
+        [t('log.reason'), reasonText(action.reason)],
+        [t('action.channel'), channelText(action.channel)],
+        [t('action.kind'), kindText(action.kind)],
+        [t('action.direction'), directionText(action.direction)],
+        [t('action.occurredAt'), formatDateTime(action.occurredAt)],
+        [t('action.receivedAt'), formatDateTime(action.receivedAt)],
+        [t('action.updatedAt'), formatDateTime(action.updatedAt)],
+        [
+          t('log.ticket'),
+          h('a', { href: action.ticket.url, target: '_blank', rel: 'noopener noreferrer' }, ticketText(action)),
+        ],
+        [
+          t('log.customer'),
+          breakable(
+            [action.customer.name, ...action.customer.emails, ...action.customer.phones].filter(Boolean).join(', ') ||
+              t('action.none'),
+          ),
+        ],
+        [t('action.operator'), breakable(operatorText)],
+        [t('action.attempts'), formatNumber(action.attempts)],
+        ...(action.nextAttemptAt === null
+          ? []
+          : ([[t('action.nextAttempt'), formatDateTime(action.nextAttemptAt)]] as Array<[string, string]>)),
+        [
+          t('action.salesforceMessage'),
+          action.error === null
+            ? t('action.none')
+            : h(
+                'span',
+                { class: 'salesforce-message' },
+                breakable([action.error.code, action.error.message].filter(Boolean).join(': ')),
+              ),
+        ],
+      ]),
+    ),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'action-event' },
+      h('h2', { id: 'action-event' }, t('action.event')),
+      action.sfEventId === null
+        ? h('p', {}, t('action.notSynced'))
+        : definitionList([
+            [
+              t('action.event'),
+              action.eventUrl === null
+                ? breakable(action.sfEventId)
+                : h(
+                    'a',
+                    { href: action.eventUrl, target: '_blank', rel: 'noopener noreferrer' },
+                    t('action.openEvent', { id: action.sfEventId }),
+                  ),
+            ],
+            [t('action.who'), breakable(action.whoId ?? t('action.none'))],
+            [t('action.owner'), breakable(action.ownerId ?? t('action.none'))],
+          ]),
+    ),
+  );
+  const matching = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'action-match' },
+    h('h2', { id: 'action-match' }, t('action.match')),
+  );
+  if (action.match === null) {
+    append(matching, h('p', {}, t('action.notMatched')));
+  } else {
+    const { decidedBy, rule } = matchRule(action.match.rule);
+    const chosen = action.match.chosen;
+    append(
+      matching,
+      definitionList([
+        [t('action.matchRule'), rule],
+        ...(decidedBy === null ? [] : ([[t('action.matchDecidedBy'), decidedBy]] as Array<[string, string]>)),
+        [
+          t('action.matchChosen'),
+          chosen === null
+            ? t('action.matchNone')
+            : h('span', {}, `${t(`object.${chosen.object}`)} `, breakable(chosen.id)),
+        ],
+      ]),
+    );
+    if (action.match.candidates.length > 0) {
+      append(
+        matching,
+        h('h3', {}, t('action.candidates')),
+        table(
+          t('action.candidatesCaption'),
+          [
+            t('action.candidate.object'),
+            t('action.candidate.id'),
+            t('action.candidate.via'),
+            t('action.candidate.created'),
+            t('action.candidate.chosen'),
+          ],
+          candidateRows(action),
+          { hideCaption: true },
+        ),
+      );
+    }
+  }
+  append(context.main, matching);
+};

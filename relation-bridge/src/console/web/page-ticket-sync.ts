@@ -1,12 +1,14 @@
 import { api, ApiError } from './api';
 import {
   append,
+  breakable,
   button,
   choice,
   confirmDialog,
   definitionList,
   h,
   notice,
+  report,
   selectField,
   table,
   uid,
@@ -35,6 +37,24 @@ export function targetText(target: LinkTarget): string {
 
 export function environmentText(environment: string): string {
   return t(`environment.${environment}` as MessageKey);
+}
+
+/** What an org is called for people: its name when Salesforce told it, else its id. */
+export function orgText(org: { orgId: string; orgName?: string | null }): string {
+  return org.orgName ?? org.orgId;
+}
+
+/** Production or sandbox, as Salesforce said; else how it was signed in to. */
+export function orgKindText(org: { environment: string; orgIsSandbox?: boolean | null }): string {
+  if (org.orgIsSandbox === true) return t('environment.sandbox');
+  if (org.orgIsSandbox === false) return t('environment.production');
+  return environmentText(org.environment);
+}
+
+/** A Salesforce user for people: `name <email>`, or whichever is known, else the id. */
+export function userText(user: { id: string; name: string | null; email: string | null }): string {
+  if (user.name !== null && user.email !== null) return `${user.name} <${user.email}>`;
+  return user.name ?? user.email ?? user.id;
 }
 
 /** The trail and the tabs shared by the link, error log and history pages. */
@@ -166,7 +186,10 @@ function healthSection(health: Health, admin: boolean, result: HTMLElement): HTM
       ).map(([key, count]) => h('li', {}, h('span', { class: 'count' }, formatNumber(count)), ' ', t(key))),
     ),
     definitionList([
-      [t('health.lastSync'), formatDateTime(health.lastSyncAt)],
+      [
+        t('health.lastSync'),
+        h('span', {}, formatDateTime(health.lastSyncAt), h('span', { class: 'hint block' }, t('health.lastSyncHint'))),
+      ],
       [t('health.apiUsage'), usageValue],
       [
         t('health.bridgeCalls'),
@@ -325,7 +348,14 @@ function linkMenu(context: PageContext, link: Link, result: HTMLElement): HTMLEl
       trigger.focus();
     }
   });
-  return h('div', { class: 'menu-holder' }, trigger, menu);
+  const holder = h('div', { class: 'menu-holder' }, trigger, menu);
+  // A click anywhere else closes it, as menus do; the listener goes with the page.
+  const outside = (event: Event) => {
+    if (!holder.isConnected) document.removeEventListener('click', outside);
+    else if (!menu.hidden && !holder.contains(event.target as Node)) close();
+  };
+  document.addEventListener('click', outside);
+  return holder;
 }
 
 /** チケット同期連携設定: the inbox's link, its health, [+] and the […] menu. */
@@ -346,10 +376,14 @@ export const ticketSyncPage: Page = async (context) => {
   if (outcome !== null) append(context.main, notice(outcome.kind, outcome.text));
   const result = h('div', { class: 'live' });
 
+  const link = health.link;
   if (admin) {
-    const pending = (
+    // The API drops drafts whose inbox is linked (revoking them); and a draft listed just before a
+    // link was made is not offered next to it either: one link per inbox, it could never complete.
+    const listed = (
       await api<{ pendingLinks: PendingLink[] }>('GET', `/pending-links?inboxId=${encodeURIComponent(inboxId)}`)
     ).pendingLinks;
+    const pending = link === null ? listed : [];
     for (const unfinished of pending) {
       append(
         context.main,
@@ -362,7 +396,7 @@ export const ticketSyncPage: Page = async (context) => {
             {},
             t('ticketSync.pendingText', {
               user: unfinished.authorizedUser.username,
-              org: unfinished.orgId,
+              org: orgText(unfinished),
               expires: formatDateTime(unfinished.expiresAt),
             }),
           ),
@@ -393,7 +427,6 @@ export const ticketSyncPage: Page = async (context) => {
     }
   }
 
-  const link = health.link;
   const heading = h('div', { class: 'section-head' }, h('h2', {}, t('ticketSync.caption')));
   if (admin) {
     append(
@@ -429,21 +462,20 @@ export const ticketSyncPage: Page = async (context) => {
     const row: Array<Node | string> = [
       'Salesforce',
       h(
-        'span',
-        { class: 'break' },
-        `${link.orgId} (${environmentText(link.environment)})`,
-        h('br'),
-        h('span', { class: 'hint' }, link.instanceUrl),
+        'div',
+        { class: 'org' },
+        h('strong', { class: 'org-name' }, breakable(orgText(link))),
+        h('span', { class: 'org-kind' }, orgKindText(link)),
+        h(
+          'span',
+          { class: 'hint' },
+          breakable(t('ticketSync.myDomain', { host: link.instanceUrl.replace(/^https?:\/\//, '') })),
+        ),
+        link.orgName === null ? null : h('span', { class: 'hint' }, t('ticketSync.orgId', { id: link.orgId })),
       ),
-      h('span', { class: 'break' }, link.authorizedUser.username),
+      breakable(link.authorizedUser.username),
       targetText(link.target),
-      h(
-        'span',
-        { class: 'break' },
-        link.defaultOwnerId === link.authorizedUser.id
-          ? `${link.authorizedUser.username} (${link.defaultOwnerId})`
-          : link.defaultOwnerId,
-      ),
+      breakable(userText({ id: link.defaultOwnerId, name: link.defaultOwnerName, email: link.defaultOwnerEmail })),
       statusBadge(link),
     ];
     if (admin) {
@@ -472,17 +504,34 @@ export const editLinkPage: Page = async (context) => {
   append(context.main, h('p', {}, t('edit.intro')));
   const form = targetAndOwnerForm(
     link.target,
-    link.defaultOwnerId,
+    { id: link.defaultOwnerId, name: link.defaultOwnerName, email: link.defaultOwnerEmail },
     () => api<{ users: SalesforceUser[] }>('GET', `/links/${encodeURIComponent(link.id)}/salesforce-users`),
     t('common.save'),
     async (choice) => {
+      // The version this page showed: a link changed since (another tab, another admin) is not overwritten.
       await api('PATCH', `/links/${encodeURIComponent(link.id)}`, {
         target: choice.target,
         ...(choice.defaultOwnerId === '' ? {} : { defaultOwnerId: choice.defaultOwnerId }),
+        version: link.version,
       });
       context.navigate(ticketSyncPath(inboxId), { kind: 'status', text: t('ticketSync.changed') });
     },
     () => context.navigate(ticketSyncPath(inboxId)),
+    t('common.cancel'),
+    (error) =>
+      error instanceof ApiError && error.code === 'link_changed'
+        ? h(
+            'div',
+            { class: 'notice error', role: 'alert' },
+            h('h2', {}, t('edit.changedElsewhereTitle')),
+            h('p', {}, error.describe()),
+            h(
+              'div',
+              { class: 'actions' },
+              button(t('common.reload'), () => context.refresh(), { kind: 'primary' }),
+            ),
+          )
+        : null,
   );
   append(context.main, await form);
 };
@@ -493,13 +542,16 @@ export const editLinkPage: Page = async (context) => {
  */
 export async function targetAndOwnerForm(
   target: LinkTarget | null,
-  ownerId: string,
+  currentOwner: { id: string; name: string | null; email: string | null },
   loadUsers: () => Promise<{ users: SalesforceUser[] }>,
   submitLabel: string,
   submit: (choice: { target: LinkTarget; defaultOwnerId: string }) => Promise<void>,
   cancel: () => void,
   cancelLabel = t('common.cancel'),
+  /** A failure the caller says its own way (null: the usual message). */
+  explain: (error: unknown) => HTMLElement | null = () => null,
 ): Promise<HTMLElement> {
+  const ownerId = currentOwner.id;
   const lead = choice(
     'checkbox',
     'target',
@@ -524,7 +576,7 @@ export async function targetAndOwnerForm(
       value: user.id,
       label: t('wizard.owner.option', { name: user.name, username: user.username }),
     }));
-    if (!listed) options.unshift({ value: ownerId, label: ownerId });
+    if (!listed) options.unshift({ value: ownerId, label: userText(currentOwner) });
     const selected = users.find((user) => user.id.slice(0, 15) === ownerId.slice(0, 15))?.id ?? ownerId;
     const select = selectField(t('wizard.owner.label'), 'defaultOwnerId', options, selected);
     owner = select.select;
@@ -580,15 +632,16 @@ export async function targetAndOwnerForm(
       try {
         await submit({ target: chosen, defaultOwnerId: owner.value.trim() });
       } catch (error) {
-        result.replaceChildren(failure(error));
+        report(result, explain(error) ?? failure(error));
       }
     })();
   });
   return form;
 }
 
-function auditValue(field: string, value: unknown): string {
+function auditValue(field: string, value: unknown, label?: string | null): string {
   if (value === null || value === undefined) return '—';
+  if (typeof label === 'string' && label !== '') return label;
   if (field === 'target' && typeof value === 'string') return targetText(value as LinkTarget);
   if (field === 'environment' && typeof value === 'string') return environmentText(value);
   if (field === 'status' && typeof value === 'string' && hasMessage(`status.${value}`))
@@ -634,8 +687,15 @@ export const historyPage: Page = async (context) => {
                 { class: 'change-field' },
                 hasMessage(`history.field.${name}`) ? t(`history.field.${name}` as MessageKey) : name,
               ),
-              ': ',
-              `${t('history.from')} ${auditValue(name, change.from)} → ${t('history.to')} ${auditValue(name, change.to)}`,
+              // Before and after, each named: no arrow that a value (or a reader) could take the wrong way.
+              h(
+                'dl',
+                { class: 'change' },
+                h('dt', {}, t('history.from')),
+                h('dd', {}, breakable(auditValue(name, change.from, change.fromLabel))),
+                h('dt', {}, t('history.to')),
+                h('dd', {}, breakable(auditValue(name, change.to, change.toLabel))),
+              ),
             ),
           ),
         ),

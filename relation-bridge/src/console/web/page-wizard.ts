@@ -1,8 +1,8 @@
 import { api, ApiError } from './api';
-import { append, choice, field, h, notice } from './dom';
+import { append, choice, field, h, notice, report } from './dom';
 import { t } from './i18n';
 import { errorKey } from './messages';
-import { environmentText, targetAndOwnerForm, ticketSyncStart } from './page-ticket-sync';
+import { orgKindText, orgText, targetAndOwnerForm, ticketSyncStart } from './page-ticket-sync';
 import { loadInbox } from './pages-inboxes';
 import { canAdminister, failure, type Page, type PageContext, refusal, ticketSyncPath } from './page';
 import type { Authorization, Health, Inbox, PendingLink, SalesforceUser } from './types';
@@ -113,14 +113,13 @@ export const wizardAuthPage: Page = async (context) => {
   } catch (error) {
     append(context.main, failure(error));
   }
-  const result = h('div', { class: 'live' });
   const authChoices = [
     choice('radio', 'authentication', 'new', t('wizard.auth.new')),
     ...authorizations.map((authorization) => {
       const label = `${t('wizard.auth.reuse', {
         user: authorization.user.username,
-        org: authorization.orgId,
-        environment: environmentText(authorization.environment),
+        org: orgText(authorization),
+        environment: orgKindText(authorization),
       })}${authorization.usable ? '' : ` ${t('wizard.auth.reuseUnusable')}`}`;
       const option = choice('radio', 'authentication', authorization.id, label);
       option.input.disabled = !authorization.usable;
@@ -141,6 +140,8 @@ export const wizardAuthPage: Page = async (context) => {
     myDomain.wrapper.hidden = !useMyDomain.input.checked;
     myDomain.input.required = useMyDomain.input.checked;
   });
+  // Whatever stops the authentication is said right here, by the button, and read out at once.
+  const result = h('div', { class: 'live', id: 'authenticate-result' });
   const newAuthentication = h(
     'div',
     { class: 'reveal', hidden: true },
@@ -152,6 +153,7 @@ export const wizardAuthPage: Page = async (context) => {
     ),
     useMyDomain.wrapper,
     myDomain.wrapper,
+    result,
     h('p', { class: 'hint' }, t('wizard.authenticateHint')),
     h(
       'div',
@@ -181,7 +183,6 @@ export const wizardAuthPage: Page = async (context) => {
     h('fieldset', {}, h('legend', {}, t('wizard.auth.legend')), ...authChoices.map((option) => option.wrapper)),
     newAuthentication,
     reuse,
-    result,
     h('div', { class: 'actions' }, h('a', { href: ticketSyncPath(inbox.inboxId, '/new') }, t('common.back'))),
   );
   form.addEventListener('submit', (event) => {
@@ -196,12 +197,20 @@ export const wizardAuthPage: Page = async (context) => {
     const body = custom
       ? { inboxId: inbox.inboxId, environment: 'custom', myDomain: myDomain.input.value.trim() }
       : { inboxId: inbox.inboxId, environment: sandboxYes.input.checked ? 'sandbox' : 'production' };
+    myDomain.input.removeAttribute('aria-invalid');
+    myDomain.input.setAttribute('aria-describedby', `${myDomain.input.id}-hint`);
     void (async () => {
       try {
         const started = await api<{ authorizeUrl: string }>('POST', '/pending-links', body);
         window.location.assign(started.authorizeUrl);
       } catch (error) {
-        result.replaceChildren(failure(error));
+        const domainError =
+          error instanceof ApiError && (error.code === 'invalid_my_domain' || error.code === 'my_domain_unreachable');
+        if (custom && domainError) {
+          myDomain.input.setAttribute('aria-invalid', 'true');
+          myDomain.input.setAttribute('aria-describedby', `${myDomain.input.id}-hint ${result.id}`);
+        }
+        report(result, failure(error));
       }
     })();
   });
@@ -226,13 +235,13 @@ export const wizardFinishPage: Page = async (context) => {
           'status',
           t('wizard.authorizedAs', {
             user: pending.authorizedUser.username,
-            org: pending.orgId,
-            environment: environmentText(pending.environment),
+            org: orgText(pending),
+            environment: orgKindText(pending),
           }),
         ),
         await targetAndOwnerForm(
           null,
-          pending.authorizedUser.id,
+          { id: pending.authorizedUser.id, name: pending.authorizedUser.displayName, email: null },
           () => api<{ users: SalesforceUser[] }>('GET', `${path}/salesforce-users`),
           t('wizard.done'),
           async (chosen) => {
@@ -262,13 +271,13 @@ export const wizardFinishPage: Page = async (context) => {
           'status',
           t('wizard.authorizedAs', {
             user: authorization.user.username,
-            org: authorization.orgId,
-            environment: environmentText(authorization.environment),
+            org: orgText(authorization),
+            environment: orgKindText(authorization),
           }),
         ),
         await targetAndOwnerForm(
           null,
-          authorization.user.id,
+          { id: authorization.user.id, name: authorization.user.displayName, email: null },
           () =>
             api<{ users: SalesforceUser[] }>(
               'GET',

@@ -1,5 +1,5 @@
 import { api } from './api';
-import { append, field, h, notice } from './dom';
+import { append, field, h, notice, report } from './dom';
 import { t } from './i18n';
 import { errorKey } from './messages';
 import { BASE, failure, type Page, pageStart } from './page';
@@ -41,9 +41,9 @@ export const accountPage: Page = async (context) => {
       try {
         await api('PUT', '/session/password', { currentPassword: current.input.value, newPassword: next.input.value });
         form.reset();
-        result.replaceChildren(notice('status', t('account.changed')));
+        report(result, notice('status', t('account.changed')));
       } catch (error) {
-        result.replaceChildren(failure(error));
+        report(result, failure(error));
       }
     })();
   });

@@ -1,5 +1,5 @@
 import { api } from './api';
-import { append, button, field, h, selectField, table } from './dom';
+import { append, breakable, button, field, h, report, selectField, table } from './dom';
 import { formatDateTime, formatNumber, t } from './i18n';
 import { BASE, failure, inboxPath, type Page, pageStart, refusal, roleText, ticketSyncPath } from './page';
 import type { ConsoleUser, Inbox, LinkSummary, Member, UnregisteredInbox } from './types';
@@ -231,7 +231,7 @@ export const membersPage: Page = async (context) => {
         await work();
         context.refresh({ kind: 'status', text: done });
       } catch (error) {
-        result.replaceChildren(failure(error));
+        report(result, failure(error));
       }
     })();
   };
@@ -245,7 +245,7 @@ export const membersPage: Page = async (context) => {
         t('members.caption'),
         owner ? [t('members.user'), t('members.role'), ''] : [t('members.user'), t('members.role')],
         members.map((member) => {
-          const who = member.name === null ? member.userId : `${member.name} <${member.email ?? ''}>`;
+          const who = breakable(member.name === null ? member.userId : `${member.name} <${member.email ?? ''}>`);
           if (!owner) return [who, roleText(member.role)];
           const role = selectField(
             t('members.roleOf', { name: member.name ?? member.userId }),
@@ -269,7 +269,10 @@ export const membersPage: Page = async (context) => {
     );
   }
   append(context.main, result);
-  if (!owner) return;
+  if (!owner) {
+    append(context.main, h('p', { class: 'hint' }, t('members.askOwner')));
+    return;
+  }
 
   let users: ConsoleUser[];
   try {
@@ -279,7 +282,19 @@ export const membersPage: Page = async (context) => {
     return;
   }
   const candidates = users.filter((user) => !user.isOwner && !members.some((member) => member.userId === user.id));
-  if (candidates.length === 0) return;
+  if (candidates.length === 0) {
+    // Roles go to users: with none to give one to, the way on is to add a user first.
+    append(
+      context.main,
+      h(
+        'div',
+        { class: 'notice warn' },
+        h('p', {}, t('members.noCandidates')),
+        h('p', {}, h('a', { class: 'button primary', href: `${BASE}/users` }, t('members.toUsers'))),
+      ),
+    );
+    return;
+  }
   const user = selectField(
     t('members.addUser'),
     'userId',

@@ -14,6 +14,7 @@ import type {
 
 export type {
   Action,
+  ActionWithPayload,
   AuditEntry,
   ConsoleUser,
   Environment,
