@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import type { Link } from '../../src/core/types';
 import { actionPayload, sendWebhook } from '../helpers/payloads';
-import { type Browser, checkPage, launchBrowser, waitForTitle } from './browser';
+import { type Browser, checkPage, launchBrowser, tabTo, waitForTitle } from './browser';
 import { type ConsoleHarness, startConsoleHarness } from './console-harness';
 import { apiAsBrowser, salesforceLogin, signIn } from './flows';
 
@@ -202,7 +202,9 @@ describe('the console for a linked inbox', () => {
     await checkPage(page, 'operations-error-log');
 
     // The details of one action: Salesforce's message, the attempts, and how its customer was matched.
-    await failedRow.getByRole('link', { name: `チケット ${failed.ticket.id} の行動の詳細` }).click();
+    // By keyboard, as the rows' other links.
+    await tabTo(page, `チケット ${failed.ticket.id} の行動の詳細`);
+    await page.keyboard.press('Enter');
     await waitForTitle(page, '行動の詳細');
     await expect(fact('Salesforce のメッセージ')).resolves.toBe(
       'FIELD_CUSTOM_VALIDATION_EXCEPTION: 件名に「見積」を含む行動は登録できません',
