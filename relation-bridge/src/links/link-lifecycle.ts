@@ -85,6 +85,12 @@ export function userLabel(user: { name: string | null; email: string | null } | 
   return user.name ?? user.email;
 }
 
+/** A refresh token the store held for an org and user until a fresh grant replaced it. */
+export interface ReplacedGrant {
+  loginUrl: string;
+  refreshToken: string;
+}
+
 /** What a fresh grant tells about the authorisation, as the store keeps it. */
 export function authFields(
   source: GrantSource,
@@ -149,12 +155,15 @@ export class LinkLifecycle {
     facts: LinkingFacts | null = null,
   ): Promise<{ link: Link; resumedActions: number }> {
     const { store, salesforce, now } = this.context;
+    let replaced: ReplacedGrant | null = null;
     try {
       const created = await store.transaction(async (tx) => {
+        replaced = await this.grantReplacedBy(tx, identity.organizationId, identity.userId);
         const auth = await tx.links.saveAuth(authFields(source, grant, identity, facts?.org ?? null), actor, now());
         return this.createIn(tx, auth, input, actor, { renewedAuth: true });
       });
       created.afterCommit();
+      await this.revokeReplaced(replaced, grant.refreshToken);
       return created;
     } catch (error) {
       if (isLinkExists(error)) await salesforce.revokeQuietly(source.loginUrl, grant.refreshToken);
@@ -247,10 +256,12 @@ export class LinkLifecycle {
     facts: LinkingFacts | null = null,
   ): Promise<{ link: Link; resumedActions: number }> {
     const { store, now, logger } = this.context;
+    let replaced: ReplacedGrant | null = null;
     const result = await store.transaction(async (tx) => {
       const before = await tx.links.getLink(linkId);
       if (before === null || before.status === 'deleted') throw linkError('link_not_found', 'not_found', { linkId });
       const at = now();
+      replaced = await this.grantReplacedBy(tx, identity.organizationId, identity.userId);
       const auth = await tx.links.saveAuth(authFields(source, grant, identity, facts?.org ?? null), actor, at);
       const changes: LinkAuditEntry['changes'] = {};
       let previousAuthId: string | null = null;
@@ -296,6 +307,7 @@ export class LinkLifecycle {
       { linkId, inboxId: result.link.inboxId, orgId: result.link.orgId, resumedActions: result.resumedActions },
       'link re-authorised',
     );
+    await this.revokeReplaced(replaced, grant.refreshToken);
     if (result.retired !== null) await this.retireAuth(result.retired);
     return { link: result.link, resumedActions: result.resumedActions };
   }
@@ -433,6 +445,25 @@ export class LinkLifecycle {
         'The link was deleted and the bridge no longer holds its tokens, but Salesforce could not be told to revoke them. ' +
         'Revoke the app for this user in Salesforce (Setup → Connected Apps OAuth Usage) to be sure.',
     };
+  }
+
+  /**
+   * The grant a fresh one replaces: the store keeps one authorisation per org and user, and a
+   * new grant of the same user takes its place (inside the unit of work that saves it).
+   */
+  async grantReplacedBy(tx: LinkRepositories, orgId: string, userId: string): Promise<ReplacedGrant | null> {
+    const existing = (await tx.links.listAuths()).find((auth) => auth.orgId === orgId && auth.userId === userId);
+    return existing === undefined ? null : { loginUrl: existing.loginUrl, refreshToken: existing.refreshToken };
+  }
+
+  /**
+   * Revokes, once the new grant is saved, the refresh token it replaced: nothing holds it any
+   * more, and alive it would stay one of the user's five approvals of the app at Salesforce,
+   * bringing closer the sixth, which silently revokes the oldest.
+   */
+  async revokeReplaced(replaced: ReplacedGrant | null, kept: string): Promise<void> {
+    if (replaced === null || replaced.refreshToken === kept) return;
+    await this.context.salesforce.revokeQuietly(replaced.loginUrl, replaced.refreshToken);
   }
 
   async requireLive(linkId: string): Promise<Link> {

@@ -2,7 +2,13 @@ import type { Actor, Link, LinkTarget } from '../core/types';
 import type { Identity } from '../salesforce/types';
 import { invalidOwner, linkError, type LinkingFacts } from './linking-salesforce';
 import type { NamedUser } from './links-repository';
-import { type Grant, type LinkContext, type LinkLifecycle, pendingLinkAuth } from './link-lifecycle';
+import {
+  type Grant,
+  type LinkContext,
+  type LinkLifecycle,
+  pendingLinkAuth,
+  type ReplacedGrant,
+} from './link-lifecycle';
 import type { OAuthFlow } from './oauth-flows-repository';
 import type { PendingLink } from './pending-links-repository';
 import { isUserId, sameSalesforceId } from './salesforce-ids';
@@ -147,8 +153,10 @@ export class PendingLinks {
     const owner: NamedUser = sameSalesforceId(ownerId, pending.userId)
       ? { id: ownerId, name: pending.displayName, email: pending.userEmail }
       : await salesforce.requireActiveOwner(pending.instanceUrl, pending.accessToken, pending.orgId, ownerId);
+    let replaced: ReplacedGrant | null = null;
     const created = await store.transaction(async (tx) => {
       if (!(await tx.pendingLinks.delete(pending.id))) throw linkError('pending_link_not_found', 'not_found', { id });
+      replaced = await this.lifecycle.grantReplacedBy(tx, pending.orgId, pending.userId);
       const auth = await tx.links.saveAuth(pendingLinkAuth(pending), pending.createdBy, now());
       return this.lifecycle.createIn(
         tx,
@@ -166,6 +174,7 @@ export class PendingLinks {
       );
     });
     created.afterCommit();
+    await this.lifecycle.revokeReplaced(replaced, pending.refreshToken);
     return created.link;
   }
 
