@@ -197,6 +197,8 @@ export class Notices {
     }
     const recipients = await this.recipientsOf(link.inboxId);
     const inboxName = (await store.inboxes.get(link.inboxId))?.name ?? link.inboxName ?? link.inboxId;
+    // Each recipient on their own: one the server refuses waits for the next attempt, the others have theirs.
+    let failure: string | null = null;
     for (const recipient of recipients.filter((user) => !incident.sentTo.includes(user.id))) {
       const message = noticeMessage({
         code: incident.code,
@@ -214,16 +216,19 @@ export class Notices {
           ...message,
         });
       } catch (error) {
-        const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** incident.attempts);
-        const reason = isBridgeError(error) ? error.message : 'the notice e-mail could not be sent';
-        await store.linkNotices.release(incident.id, instanceId, now() + delay, reason);
-        logger.warn(
-          { incidentId: incident.id, linkId: link.id, code: incident.code, retryInMs: delay, message: reason },
-          'notices: an e-mail was not sent; trying again later',
-        );
-        return false;
+        failure = isBridgeError(error) ? error.message : 'the notice e-mail could not be sent';
+        continue;
       }
       await store.linkNotices.addRecipient(incident.id, instanceId, recipient.id);
+    }
+    if (failure !== null) {
+      const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** incident.attempts);
+      await store.linkNotices.release(incident.id, instanceId, now() + delay, failure);
+      logger.warn(
+        { incidentId: incident.id, linkId: link.id, code: incident.code, retryInMs: delay, message: failure },
+        'notices: an e-mail was not sent; trying again later',
+      );
+      return false;
     }
     await store.linkNotices.markSent(incident.id, instanceId, now());
     logger.info(

@@ -291,6 +291,23 @@ describe.each(DIALECTS)('notices to an inbox’s admins (%s)', (dialect) => {
     ]);
   });
 
+  it('checks an authorisation with one API call per interval, whatever the rounds; its introspection costs none', async () => {
+    const a = await startInstance('a');
+    await createAccounts(a);
+    await linkInbox(a);
+    org.resetApiCalls();
+    expect(await a.bridge.notices.runOnce()).toMatchObject({ checked: 1 });
+    expect(org.apiCalls()).toEqual({ total: 1, byEndpoint: { 'POST /composite': 1 } });
+    for (let round = 0; round < 3; round += 1) {
+      clock += 10 * 60_000;
+      expect(await a.bridge.notices.runOnce()).toMatchObject({ checked: 0 });
+    }
+    expect(org.apiCalls().total).toBe(1);
+    clock += 30 * 60_000;
+    expect(await a.bridge.notices.runOnce()).toMatchObject({ checked: 1 });
+    expect(org.apiCalls().total).toBe(2);
+  });
+
   (dialect === 'postgres' ? it : it.skip)('sends one notice when two instances run their rounds at once', async () => {
     const a = await startInstance('a');
     const b = await startInstance('b');
