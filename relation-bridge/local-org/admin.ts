@@ -64,7 +64,7 @@ export function orgSummary(sf: LocalSalesforce, org: LocalOrg) {
   };
 }
 
-const SETTING_TYPES: Record<keyof OrgSettings, 'boolean' | 'number' | 'nullableNumber'> = {
+const SETTING_TYPES: Record<keyof OrgSettings, 'boolean' | 'number' | 'nullableNumber' | 'refusal'> = {
   apiEnabled: 'boolean',
   appInstalled: 'boolean',
   dailyApiMax: 'number',
@@ -75,6 +75,7 @@ const SETTING_TYPES: Record<keyof OrgSettings, 'boolean' | 'number' | 'nullableN
   refreshTokenIdleLifetimeMs: 'nullableNumber',
   requireSecretForRefresh: 'boolean',
   searchIndexLagMs: 'number',
+  userLoginRefusal: 'refusal',
   eventMaxSpanDays: 'nullableNumber',
   leadWithWhatIdAllowed: 'boolean',
   convertedLeadAsWhoAllowed: 'boolean',
@@ -85,9 +86,11 @@ function applySettings(org: LocalOrg, changes: Record<string, unknown>): void {
     const type = SETTING_TYPES[name as keyof OrgSettings];
     if (type === undefined) throw new AdminError(400, `unknown setting ${name}`);
     const ok =
-      type === 'boolean'
-        ? typeof value === 'boolean'
-        : typeof value === 'number' || (type === 'nullableNumber' && value === null);
+      type === 'refusal'
+        ? value === 'INVALID_TYPE' || value === 'INSUFFICIENT_ACCESS'
+        : type === 'boolean'
+          ? typeof value === 'boolean'
+          : typeof value === 'number' || (type === 'nullableNumber' && value === null);
     if (!ok) throw new AdminError(400, `setting ${name} must be a ${type}`);
   }
   Object.assign(org.settings, changes);

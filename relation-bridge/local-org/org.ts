@@ -44,6 +44,11 @@ export interface OrgSettings {
   requireSecretForRefresh: boolean;
   /** Records created less than this long ago are not yet in the SOSL index. */
   searchIndexLagMs: number;
+  /**
+   * How a user without Manage Users is refused UserLogin: as an object they cannot see
+   * (INVALID_TYPE, the default), or with 403 INSUFFICIENT_ACCESS [M: which one Salesforce gives].
+   */
+  userLoginRefusal: 'INVALID_TYPE' | 'INSUFFICIENT_ACCESS';
   /** Longest Event span; null = no limit. */
   eventMaxSpanDays: number | null;
   leadWithWhatIdAllowed: boolean;
@@ -153,6 +158,7 @@ const DEFAULT_SETTINGS: OrgSettings = {
   refreshTokenIdleLifetimeMs: null,
   requireSecretForRefresh: true,
   searchIndexLagMs: 0,
+  userLoginRefusal: 'INVALID_TYPE',
   eventMaxSpanDays: 14,
   leadWithWhatIdAllowed: false,
   convertedLeadAsWhoAllowed: false,

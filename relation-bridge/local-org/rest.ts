@@ -557,6 +557,13 @@ function runQuery(ctx: RestContext, request: RestRequest, includeDeleted: boolea
   if (statement === null || statement.trim() === '') {
     throw new SalesforceFault(400, 'MALFORMED_QUERY', 'A query string has to be specified');
   }
+  if (
+    ctx.org.settings.userLoginRefusal === 'INSUFFICIENT_ACCESS' &&
+    !ctx.user.manageUsers &&
+    /\bFROM\s+UserLogin\b/i.test(statement)
+  ) {
+    throw new SalesforceFault(403, 'INSUFFICIENT_ACCESS', 'insufficient access rights on object id');
+  }
   const parsed = parseSoql(statement, ctx.org.schemaFor(ctx.user), ctx.org.now());
   const rows = selectRows(parsed, ctx.org.recordsVisibleTo(ctx.user, parsed.object, includeDeleted));
   if (parsed.count) return { status: 200, body: { totalSize: rows.length, done: true, records: [] } };

@@ -32,6 +32,21 @@ export interface LinkCheckerDeps {
   instanceId: string;
 }
 
+/**
+ * The refusals that say the session itself is dead (revoked, expired, the user or org inactive,
+ * no API access): the links need re-authentication. Other refusals of the `needs_reauth` kind
+ * (INSUFFICIENT_ACCESS and the like) answer a query the user may not make, not the session.
+ */
+const SESSION_REFUSALS = new Set([
+  'INVALID_SESSION_ID',
+  'invalid_grant',
+  'inactive_user',
+  'inactive_org',
+  'API_DISABLED_FOR_ORG',
+  'API_CURRENTLY_DISABLED',
+  'auth_missing',
+]);
+
 /** How long one instance may take over a check before another may. */
 const CHECK_LEASE_MS = 5 * 60_000;
 /** After a check that could not be made (an outage, the budget), the next try. */
@@ -107,20 +122,33 @@ export class LinkChecker {
     );
     const userIds = [...new Set([auth.userId, ...orgAuths.map((other) => other.userId)])];
     const inList = userIds.map(soqlString).join(', ');
-    const queries = [
-      `SELECT Id, Username, IsActive FROM User WHERE Id IN (${inList})`,
-      `SELECT UserId, IsFrozen FROM UserLogin WHERE UserId IN (${inList})`,
+    const usersQuery = `SELECT Id, Username, IsActive FROM User WHERE Id IN (${inList})`;
+    const loginsQuery = `SELECT UserId, IsFrozen FROM UserLogin WHERE UserId IN (${inList})`;
+    const approvalsQuery =
       `SELECT CreatedDate FROM OauthToken WHERE UserId = ${soqlString(auth.userId)} ` +
-        `AND AppName = ${soqlString(PACKAGE_APP_LABEL)} ORDER BY CreatedDate`,
-    ];
-    let results: Array<SObjectRecord[] | BridgeError>;
+      `AND AppName = ${soqlString(PACKAGE_APP_LABEL)} ORDER BY CreatedDate`;
+    const api = sessions.clientFor(auth, 'health');
+    let users: SObjectRecord[] | BridgeError | undefined;
+    let logins: SObjectRecord[] | BridgeError | undefined;
+    let approvals: SObjectRecord[] | BridgeError | undefined;
     try {
-      results = await sessions.clientFor(auth, 'health').queryManySettled(queries);
+      [users, logins, approvals] = await api.queryManySettled([usersQuery, loginsQuery, approvalsQuery]);
     } catch (error) {
-      await this.checkFailed(auth, error);
-      return false;
+      if (!isBridgeError(error) || error.kind !== 'needs_reauth' || SESSION_REFUSALS.has(error.code)) {
+        await this.checkFailed(auth, error);
+        return false;
+      }
+      // An org that refuses UserLogin with an access error rather than INVALID_TYPE refuses the
+      // whole call: ask again without it (frozen is then unknown), which also tells whether the
+      // session itself works.
+      try {
+        [users, approvals] = await api.queryManySettled([usersQuery, approvalsQuery]);
+        logins = error;
+      } catch (again) {
+        await this.checkFailed(auth, again);
+        return false;
+      }
     }
-    const [users, logins, approvals] = results;
     // The call may have refreshed (and rotated) the token: introspect the one stored now.
     const current = (await store.links.getAuth(auth.id)) ?? auth;
     const token = await this.introspect(current);

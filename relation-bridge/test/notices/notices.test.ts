@@ -397,6 +397,20 @@ describe.each(DIALECTS)('notices to an inbox’s admins (%s)', (dialect) => {
     expect(await codes(a)).toEqual([]);
   });
 
+  it('takes a refusal of UserLogin with an access error for what it is: frozen unknown, the link still active', async () => {
+    org.settings.userLoginRefusal = 'INSUFFICIENT_ACCESS';
+    const a = await startInstance('a');
+    await createAccounts(a);
+    const link = await linkInbox(a);
+    org.resetApiCalls();
+    expect(await a.bridge.notices.runOnce()).toMatchObject({ checked: 1, opened: 0 });
+    expect(await a.bridge.store.links.getLink(link.id)).toMatchObject({ status: 'active' });
+    expect((await health(a)).checks?.notVisible).toEqual(['user_frozen']);
+    // The call refused for UserLogin alone, and the one asked again without it.
+    expect(org.apiCalls().total).toBe(2);
+    expect(sink.mails).toEqual([]);
+  });
+
   it('names the cause when a user is deactivated or loses API access, found by the link check of an idle inbox', async () => {
     const a = await startInstance('a');
     await createAccounts(a);
