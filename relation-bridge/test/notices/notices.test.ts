@@ -291,6 +291,21 @@ describe.each(DIALECTS)('notices to an inbox’s admins (%s)', (dialect) => {
     ]);
   });
 
+  it('mails the owners when the inbox has no admin', async () => {
+    const a = await startInstance('a');
+    await createAccounts(a);
+    for (const account of [accounts.hanako, accounts.ichiro]) {
+      expect((await admin(a, 'DELETE', `/inboxes/12/members/${account.id}`)).status).toBe(204);
+    }
+    await linkInbox(a);
+    org.revokeRefreshTokens();
+    org.expireAccessTokens();
+    await a.bridge.notices.runOnce();
+    expect(sink.mails.map((mail) => [mail.to, mail.headers['content-language']])).toEqual([
+      [[accounts.owner.email], 'ja'],
+    ]);
+  });
+
   it('checks an authorisation with one API call per interval, whatever the rounds; its introspection costs none', async () => {
     const a = await startInstance('a');
     await createAccounts(a);
