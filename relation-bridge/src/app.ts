@@ -12,7 +12,7 @@ import { loadOrCreateKey, SecretBox } from './crypto/secret-box';
 import { accessLog } from './http/access-log';
 import { errorHandler, notFound } from './http/errors';
 import { GroupCommit } from './intake/group-commit';
-import { createIntakeRouter, WEBHOOK_PATH } from './intake/routes';
+import { createWebhookHandler } from './intake/routes';
 import { WebhookSecrets } from './intake/webhook-secrets';
 import { createLinks, type Links } from './links';
 import { createOAuthCallbackRouter } from './links/routes';
@@ -20,7 +20,7 @@ import type { Logger } from './logging';
 import { BridgeMetrics } from './metrics/bridge-metrics';
 import { createNotices, NOTICE_ROUND_MS, type Notices } from './notices';
 import { smtpSettingsFrom } from './notices/mailer';
-import { countWebhookAnswers, createMetricsApp, createMetricsRouter } from './metrics/routes';
+import { createMetricsApp, createMetricsRouter } from './metrics/routes';
 import { type BridgeStore, openBridgeStore } from './repositories';
 import { SalesforceHttp } from './salesforce/http';
 import { OAuthClient } from './salesforce/oauth-client';
@@ -196,6 +196,25 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.BRIDGE_TRUST_PROXY);
+  // Webhooks first, ahead of every middleware: the intake writes its own access-log line,
+  // metrics and headers (intake/routes.ts), and answers thousands a second.
+  const webhook = createWebhookHandler({
+    ingest: (action) => intake.ingest(action),
+    secrets: () => webhookSecrets.current(),
+    toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS,
+    maxBodyBytes: config.WEBHOOK_MAX_BODY_BYTES,
+    bodyDeadlineMs: (options.bodyDeadlinesMs ?? BODY_DEADLINES_MS).webhook,
+    syncedKinds: config.SYNC_KINDS,
+    now,
+    logger,
+    onAccepted: () => engine.kick(),
+    onAnswered: (status, seconds) => metrics.webhookAnswered(status, seconds),
+    accessLog: true,
+  });
+  app.use((req, res, next) => {
+    if (webhook.handles(req)) webhook(req, res);
+    else next();
+  });
   app.use(accessLog(logger));
   // Readiness for load balancers and orchestrators: ready only while the store answers.
   app.get('/healthz', async (_req, res) => {
@@ -207,20 +226,6 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
       res.status(503).json({ status: 'unavailable' });
     }
   });
-  app.use(WEBHOOK_PATH, countWebhookAnswers(metrics));
-  app.use(
-    createIntakeRouter({
-      ingest: (action) => intake.ingest(action),
-      secrets: () => webhookSecrets.current(),
-      toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS,
-      maxBodyBytes: config.WEBHOOK_MAX_BODY_BYTES,
-      bodyDeadlineMs: (options.bodyDeadlinesMs ?? BODY_DEADLINES_MS).webhook,
-      syncedKinds: config.SYNC_KINDS,
-      now,
-      logger,
-      onAccepted: () => engine.kick(),
-    }),
-  );
   app.use(
     createOAuthCallbackRouter({
       links,

@@ -27,13 +27,17 @@ export function loggedUrl(url: string): string {
   return SECRET_QUERY_PATHS.has(path) && path !== url ? `${path}?[redacted]` : url;
 }
 
+/** A request's id: a sane one a proxy gave, or a new one. */
+export function requestIdOf(given: string | string[] | undefined, make: () => string): string {
+  return typeof given === 'string' && GIVEN_ID.test(given) ? given : make();
+}
+
 export function accessLog(logger: Logger): HttpLogger {
   return pinoHttp({
     logger,
     quietReqLogger: true,
     genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && GIVEN_ID.test(given) ? given : randomUUID();
+      const id = requestIdOf(req.headers['x-request-id'], randomUUID);
       res.setHeader('X-Request-Id', id);
       return id;
     },

@@ -116,20 +116,28 @@ function logFailure(logger: Logger, failure: HttpFailure, error: unknown, req: R
   }
 }
 
-function setFailureHeaders(res: Response, failure: HttpFailure): void {
-  if (failure.status === 401) res.set('WWW-Authenticate', 'Bearer realm="relation-bridge"');
+/** The headers a failure's answer carries beside its body. */
+export function failureHeaders(failure: HttpFailure): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (failure.status === 401) headers['WWW-Authenticate'] = 'Bearer realm="relation-bridge"';
   const retryAfter = (failure.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-  if (failure.status === 429 && typeof retryAfter === 'number') res.set('Retry-After', String(retryAfter));
+  if (failure.status === 429 && typeof retryAfter === 'number') headers['Retry-After'] = String(retryAfter);
+  return headers;
 }
 
-/** The JSON rendering: `{ error, message, details? }`. */
-export function sendJsonFailure(res: Response, failure: HttpFailure): void {
-  setFailureHeaders(res, failure);
-  res.status(failure.status).json({
+/** The JSON body of a failure: `{ error, message, details? }`. */
+export function jsonFailureBody(failure: HttpFailure): { error: string; message: string; details?: unknown } {
+  return {
     error: failure.code,
     message: failure.message,
     ...(failure.details === undefined ? {} : { details: failure.details }),
-  });
+  };
+}
+
+/** The JSON rendering. */
+export function sendJsonFailure(res: Response, failure: HttpFailure): void {
+  res.set(failureHeaders(failure));
+  res.status(failure.status).json(jsonFailureBody(failure));
 }
 
 /** What a person reads on an error page, by reason. */
@@ -169,7 +177,7 @@ export function renderFailurePage(failure: HttpFailure): string {
 }
 
 export function sendHtmlFailure(res: Response, failure: HttpFailure): void {
-  setFailureHeaders(res, failure);
+  res.set(failureHeaders(failure));
   res.status(failure.status).type('html').send(renderFailurePage(failure));
 }
 

@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
-import express, { type Request, type Response } from 'express';
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express from 'express';
 import { isSyncableChannel } from '../core/channels';
-import { answerRequestTimeout, BODY_DEADLINES_MS, privateJsonResponses, readBodyWithin } from '../core/http-hardening';
-import type { HttpReason } from '../core/errors';
+import { BODY_DEADLINES_MS } from '../core/http-hardening';
 import type { IngestResult } from '../core/types';
-import { httpFailure, sendJsonFailure } from '../http/errors';
+import { requestIdOf } from '../http/access-log';
+import { failureHeaders, httpFailure, jsonFailureBody, type HttpFailure } from '../http/errors';
 import type { Logger } from '../logging';
 import type { IncomingAction } from '../sync/actions-repository';
 import { parseWebhookBody, type PayloadIssue } from './schema';
@@ -12,6 +13,8 @@ import { checkSignatureHeaders, verifyWebhookSignature, type SignatureFailure } 
 
 export const WEBHOOK_PATH = '/webhooks/relation';
 const MAX_WEBHOOK_ID_LENGTH = 255;
+/** The path as express's router matches it (any case, an optional trailing slash), with any query. */
+const WEBHOOK_URL = /^\/webhooks\/relation\/?(?:\?|$)/i;
 
 export interface IntakeRouterOptions {
   /** Commits the action durably (group commit) before it resolves. */
@@ -29,6 +32,22 @@ export interface IntakeRouterOptions {
   logger: Logger;
   /** Called after an action that may sync was committed, so that the sync engine wakes early. */
   onAccepted?: () => void;
+  /** Called with every answer's status and how long it took (the metrics). */
+  onAnswered?: (status: number, seconds: number) => void;
+  /**
+   * Write the access log's line for each webhook (as pino-http does for the other routes),
+   * and answer with `X-Request-Id`: the bridge serves webhooks ahead of its access log.
+   */
+  accessLog?: boolean;
+}
+
+/** A request as the handler reads it: node's, with express's `ip` when express has seen it. */
+type WebhookRequest = IncomingMessage & { ip?: string | undefined; originalUrl?: string };
+
+export interface WebhookHandler {
+  (req: WebhookRequest, res: ServerResponse): void;
+  /** Whether a request is for the intake (by its path). */
+  handles(req: IncomingMessage): boolean;
 }
 
 /**
@@ -42,52 +61,69 @@ export interface IntakeRouterOptions {
  * 5. UTF-8, JSON, and the schema                                    → 400
  * 6. committed by the store (group commit)                          → 202 / 200 / 409, or 503
  *
- * Mount it before any body parser: it reads the raw bytes itself, because the signature
- * covers them exactly as sent.
+ * Any other method at the path: 405. It is the busiest route by far, so it is written on
+ * node's own request and response, without middleware: it reads the raw bytes itself
+ * (the signature covers them exactly as sent) and writes its JSON answers, with the same
+ * headers and bodies as the rest of the bridge's (http/errors.ts), directly.
  */
-export function createIntakeRouter(options: IntakeRouterOptions): express.Router {
+export function createWebhookHandler(options: IntakeRouterOptions): WebhookHandler {
   const { logger } = options;
   const now = options.now ?? Date.now;
   const syncedKinds = options.syncedKinds === undefined ? null : new Set(options.syncedKinds);
-  const readRawBody = rawBodyReader(options.maxBodyBytes, options.bodyDeadlineMs ?? BODY_DEADLINES_MS.webhook);
-  const router = express.Router();
-  router.use(WEBHOOK_PATH, privateJsonResponses);
+  const maxBodyBytes = options.maxBodyBytes;
+  const bodyDeadlineMs = options.bodyDeadlineMs ?? BODY_DEADLINES_MS.webhook;
 
-  router.post(WEBHOOK_PATH, async (req, res) => {
-    if (!isJsonContentType(req.get('content-type')) || !isUncompressed(req.get('content-encoding'))) {
-      fail(
-        res,
-        'unsupported_media_type',
-        'unsupported_media_type',
-        'Send the webhook as application/json in UTF-8, uncompressed.',
+  async function receive(req: WebhookRequest, answer: Answer): Promise<void> {
+    if (req.method !== 'POST') {
+      answer.fail(
+        httpFailure('method_not_allowed', 'method_not_allowed', `Only POST is accepted at ${WEBHOOK_PATH}.`),
+        { Allow: 'POST' },
+      );
+      req.resume();
+      return;
+    }
+    const headers = req.headers;
+    if (!isJsonContentType(headers['content-type']) || !isUncompressed(headers['content-encoding'])) {
+      req.resume();
+      answer.fail(
+        httpFailure(
+          'unsupported_media_type',
+          'unsupported_media_type',
+          'Send the webhook as application/json in UTF-8, uncompressed.',
+        ),
       );
       return;
     }
     const signature = {
-      id: req.get('webhook-id'),
-      timestamp: req.get('webhook-timestamp'),
-      signatureHeader: req.get('webhook-signature'),
+      id: single(headers['webhook-id']),
+      timestamp: single(headers['webhook-timestamp']),
+      signatureHeader: single(headers['webhook-signature']),
     };
     const webhookId = signature.id;
     const headerCheck = checkSignatureHeaders(signature, options.toleranceSeconds, now());
     if (!headerCheck.ok) {
-      rejectSignature(res, headerCheck.reason, webhookId);
+      req.resume();
+      rejectSignature(answer, headerCheck.reason, webhookId);
       return;
     }
 
-    const body = await readRawBody(req, res);
+    const body = await readBody(req, maxBodyBytes, bodyDeadlineMs);
     if (!body.ok) {
       if (body.failure === 'too_large') {
-        fail(
-          res,
-          'payload_too_large',
-          'payload_too_large',
-          `The webhook body is larger than ${options.maxBodyBytes} bytes.`,
+        answer.fail(
+          httpFailure(
+            'payload_too_large',
+            'payload_too_large',
+            `The webhook body is larger than ${maxBodyBytes} bytes.`,
+          ),
         );
       } else if (body.failure === 'timed_out') {
-        logger.info({ webhookId: shorten(webhookId) }, 'intake: the webhook body did not arrive in time');
-        answerRequestTimeout(res);
-      } else invalidPayload(res, [{ path: '', message: 'the request body could not be read' }], webhookId);
+        answer.log().info({ webhookId: shorten(webhookId) }, 'intake: the webhook body did not arrive in time');
+        // The connection closes once the answer is sent, so that a trickling body cannot hold it.
+        answer.fail(httpFailure('request_timeout', 'request_timeout', 'The request body did not arrive in time.'), {
+          Connection: 'close',
+        });
+      } else invalidPayload(answer, [{ path: '', message: 'the request body could not be read' }], webhookId);
       return;
     }
 
@@ -99,12 +135,12 @@ export function createIntakeRouter(options: IntakeRouterOptions): express.Router
       now: now(),
     });
     if (!verification.ok) {
-      rejectSignature(res, verification.reason, webhookId);
+      rejectSignature(answer, verification.reason, webhookId);
       return;
     }
     if ((webhookId ?? '').length > MAX_WEBHOOK_ID_LENGTH) {
       invalidPayload(
-        res,
+        answer,
         [{ path: 'headers.webhook-id', message: `must be at most ${MAX_WEBHOOK_ID_LENGTH} characters` }],
         undefined,
       );
@@ -113,12 +149,12 @@ export function createIntakeRouter(options: IntakeRouterOptions): express.Router
 
     const json = parseJson(body.bytes);
     if (!json.ok) {
-      invalidPayload(res, [{ path: '', message: json.message }], webhookId);
+      invalidPayload(answer, [{ path: '', message: json.message }], webhookId);
       return;
     }
     const parsed = parseWebhookBody(json.value);
     if (!parsed.ok) {
-      invalidPayload(res, parsed.issues, webhookId);
+      invalidPayload(answer, parsed.issues, webhookId);
       return;
     }
 
@@ -139,66 +175,156 @@ export function createIntakeRouter(options: IntakeRouterOptions): express.Router
     try {
       result = await options.ingest(action);
     } catch (error) {
-      logger.error(
-        { err: error, webhookId, actionId: action.actionId },
-        'intake: the store could not commit the action',
+      answer
+        .log()
+        .error({ err: error, webhookId, actionId: action.actionId }, 'intake: the store could not commit the action');
+      answer.fail(
+        httpFailure('unavailable', 'unavailable', 'The bridge cannot store the webhook now: send it again later.'),
       );
-      fail(res, 'unavailable', 'unavailable', 'The bridge cannot store the webhook now: send it again later.');
       return;
     }
-    logger.debug({ webhookId, actionId: result.actionId, status: result.status }, 'intake: webhook received');
+    if (logger.isLevelEnabled('debug')) {
+      answer.log().debug({ webhookId, actionId: result.actionId, status: result.status }, 'intake: webhook received');
+    }
     if (result.status === 'duplicate') {
-      reply(res, 200, { status: 'duplicate', action_id: result.actionId });
+      answer.json(200, { status: 'duplicate', action_id: result.actionId });
       return;
     }
     if (result.status === 'conflict') {
       // A sender that reuses a webhook-id for another body has a bug; dropping the body
       // silently as a duplicate would lose it.
-      logger.warn(
-        { webhookId: shorten(webhookId), actionId: action.actionId, storedActionId: result.actionId },
-        'intake: webhook-id reused with a different body; refused',
+      answer
+        .log()
+        .warn(
+          { webhookId: shorten(webhookId), actionId: action.actionId, storedActionId: result.actionId },
+          'intake: webhook-id reused with a different body; refused',
+        );
+      answer.fail(
+        httpFailure('conflict', 'webhook_id_reused', 'This webhook-id was delivered before with another body.', {
+          action_id: result.actionId,
+        }),
       );
-      fail(res, 'conflict', 'webhook_id_reused', 'This webhook-id was delivered before with another body.', {
-        action_id: result.actionId,
-      });
       return;
     }
-    reply(res, 202, { status: 'accepted', action_id: result.actionId });
+    answer.json(202, { status: 'accepted', action_id: result.actionId });
     const maySync = isSyncableChannel(action.channel) && (syncedKinds === null || syncedKinds.has(action.kind));
     if (maySync) options.onAccepted?.();
-  });
+  }
 
-  router.all(WEBHOOK_PATH, (_req, res) => {
-    res.set('Allow', 'POST');
-    fail(res, 'method_not_allowed', 'method_not_allowed', `Only POST is accepted at ${WEBHOOK_PATH}.`);
-  });
-
-  function rejectSignature(res: Response, reason: SignatureFailure, webhookId: string | undefined): void {
-    const log = reason === 'no_secrets' ? logger.error.bind(logger) : logger.info.bind(logger);
-    log({ webhookId: shorten(webhookId), reason }, 'intake: webhook signature rejected');
-    fail(
-      res,
-      'unauthenticated',
-      'invalid_signature',
-      'The webhook signature is missing, out of date, or matches no active secret.',
+  function rejectSignature(answer: Answer, reason: SignatureFailure, webhookId: string | undefined): void {
+    const log = answer.log();
+    (reason === 'no_secrets' ? log.error.bind(log) : log.info.bind(log))(
+      { webhookId: shorten(webhookId), reason },
+      'intake: webhook signature rejected',
+    );
+    answer.fail(
+      httpFailure(
+        'unauthenticated',
+        'invalid_signature',
+        'The webhook signature is missing, out of date, or matches no active secret.',
+      ),
     );
   }
 
-  function invalidPayload(res: Response, details: PayloadIssue[], webhookId: string | undefined): void {
-    logger.info({ webhookId: shorten(webhookId), details: details.slice(0, 10) }, 'intake: invalid webhook payload');
-    fail(res, 'bad_input', 'invalid_payload', 'The webhook body is not valid: see details.', details);
+  function invalidPayload(answer: Answer, details: PayloadIssue[], webhookId: string | undefined): void {
+    answer
+      .log()
+      .info({ webhookId: shorten(webhookId), details: details.slice(0, 10) }, 'intake: invalid webhook payload');
+    answer.fail(httpFailure('bad_input', 'invalid_payload', 'The webhook body is not valid: see details.', details));
   }
 
+  const handler = ((req: WebhookRequest, res: ServerResponse) => {
+    const answer = new Answer(req, res, logger, options);
+    receive(req, answer).catch((error: unknown) => {
+      answer.log().error({ err: error }, 'request failed');
+      if (!res.headersSent)
+        answer.fail(httpFailure('internal', 'internal_error', 'The request failed inside the bridge; see its log.'));
+      else res.destroy();
+    });
+  }) as WebhookHandler;
+  handler.handles = (req) => WEBHOOK_URL.test(req.url ?? '');
+  return handler;
+}
+
+/**
+ * The intake as an express router (for an application that mounts it among others); the
+ * bridge itself serves webhooks ahead of its middleware (app.ts).
+ */
+export function createIntakeRouter(options: IntakeRouterOptions): express.Router {
+  const handler = createWebhookHandler(options);
+  const router = express.Router();
+  router.post(WEBHOOK_PATH, handler);
+  router.all(WEBHOOK_PATH, handler);
   return router;
 }
 
-function reply(res: Response, status: number, body: object): void {
-  res.status(status).json(body);
+/** One webhook's answer: its JSON, its headers, its access-log line and its metrics. */
+class Answer {
+  private readonly started = process.hrtime.bigint();
+  private readonly requestId: string | null;
+  private child: Logger | null = null;
+
+  constructor(
+    private readonly req: WebhookRequest,
+    private readonly res: ServerResponse,
+    private readonly logger: Logger,
+    private readonly options: Pick<IntakeRouterOptions, 'accessLog' | 'onAnswered'>,
+  ) {
+    this.requestId = options.accessLog === true ? requestIdOf(req.headers['x-request-id'], randomUUID) : null;
+  }
+
+  /** The logger for lines this request causes: with its request id, as the access log's. */
+  log(): Logger {
+    this.child ??= this.requestId === null ? this.logger : this.logger.child({ reqId: this.requestId });
+    return this.child;
+  }
+
+  json(status: number, body: object, extraHeaders: Record<string, string> = {}): void {
+    const text = JSON.stringify(body);
+    const headers: Record<string, string | number> = {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(text),
+      // Webhook answers name actions: no cache keeps them, no browser reads them as anything but JSON.
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      ...extraHeaders,
+    };
+    if (this.requestId !== null) headers['X-Request-Id'] = this.requestId;
+    this.res.writeHead(status, headers);
+    this.res.end(text);
+    this.answered(status);
+  }
+
+  fail(failure: HttpFailure, extraHeaders: Record<string, string> = {}): void {
+    this.json(failure.status, jsonFailureBody(failure), { ...failureHeaders(failure), ...extraHeaders });
+  }
+
+  private answered(status: number): void {
+    const seconds = Number(process.hrtime.bigint() - this.started) / 1e9;
+    this.options.onAnswered?.(status, seconds);
+    if (this.requestId === null) return;
+    const level = status >= 500 ? 'error' : 'info';
+    if (!this.logger.isLevelEnabled(level)) return;
+    const { req } = this;
+    this.logger[level](
+      {
+        req: {
+          id: this.requestId,
+          method: req.method,
+          url: req.originalUrl ?? req.url,
+          remoteAddress: req.ip ?? req.socket.remoteAddress,
+          userAgent: req.headers['user-agent'],
+        },
+        res: { statusCode: status },
+        responseTime: Math.round(seconds * 1000),
+      },
+      status >= 500 ? 'request failed' : 'request',
+    );
+  }
 }
 
-/** Every refusal goes through the one error mapping: `{ error, message, details? }`. */
-function fail(res: Response, reason: HttpReason, code: string, message: string, details?: unknown): void {
-  sendJsonFailure(res, httpFailure(reason, code, message, details));
+function single(header: string | string[] | undefined): string | undefined {
+  return Array.isArray(header) ? header.join(', ') : header;
 }
 
 /** `application/json`, with an optional charset that must be UTF-8 (the contract's encoding). */
@@ -234,17 +360,46 @@ type RawBody = { ok: true; bytes: Buffer } | { ok: false; failure: 'too_large' |
 
 /**
  * The body exactly as sent, at most `limit` bytes (a body of exactly `limit` bytes is read),
- * all of it within `deadlineMs`.
+ * all of it within `deadlineMs`. A body past the limit (declared or sent) is read to its end
+ * and dropped before the 413, so that the client, still sending, reads the answer.
  */
-function rawBodyReader(limit: number, deadlineMs: number): (req: Request, res: Response) => Promise<RawBody> {
-  const parser = express.raw({ type: () => true, limit, inflate: false });
-  return async (req, res) => {
-    const read = await readBodyWithin(parser, req, res, deadlineMs);
-    if (read.outcome === 'read') return { ok: true, bytes: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0) };
-    if (read.outcome === 'timed_out') return { ok: false, failure: 'timed_out' };
-    const tooLarge = (read.error as { type?: unknown }).type === 'entity.too.large';
-    return { ok: false, failure: tooLarge ? 'too_large' : 'unreadable' };
-  };
+function readBody(req: IncomingMessage, limit: number, deadlineMs: number): Promise<RawBody> {
+  return new Promise((resolve) => {
+    const declared = req.headers['content-length'];
+    let tooLarge = declared !== undefined && Number(declared) > limit;
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let settled = false;
+    const settle = (body: RawBody) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('aborted', onAborted);
+      req.off('error', onAborted);
+      if (!body.ok) req.resume();
+      resolve(body);
+    };
+    const onData = (chunk: Buffer) => {
+      if (tooLarge) return;
+      length += chunk.length;
+      if (length > limit) {
+        tooLarge = true;
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () =>
+      settle(tooLarge ? { ok: false, failure: 'too_large' } : { ok: true, bytes: Buffer.concat(chunks, length) });
+    const onAborted = () => settle({ ok: false, failure: 'unreadable' });
+    const timer = setTimeout(() => settle({ ok: false, failure: 'timed_out' }), deadlineMs);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('aborted', onAborted);
+    req.on('error', onAborted);
+  });
 }
 
 type JsonParse = { ok: true; value: unknown } | { ok: false; message: string };

@@ -39,14 +39,3 @@ export function createMetricsApp(metrics: BridgeMetrics, logger: Logger): expres
   app.use(errorHandler(logger, 'json'));
   return app;
 }
-
-/** Counts every answer of the path it is mounted on, with how long it took. */
-export function countWebhookAnswers(metrics: BridgeMetrics): RequestHandler {
-  return (_req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      metrics.webhookAnswered(res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
-    });
-    next();
-  };
-}

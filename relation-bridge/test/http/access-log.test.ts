@@ -87,6 +87,35 @@ describe('the access log', () => {
     expect(requestLines().find((entry) => entry.req?.id === 'nginx-0123456789abcdef')).toMatchObject({ level: 20 });
   });
 
+  it('logs webhooks (served ahead of the other routes) the same way, their own lines with the request id', async () => {
+    const response = await fetch(`${running.baseUrl}/webhooks/relation`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-request-id': 'nginx-webhook-0123456789',
+        'user-agent': 'relation-webhooks',
+        'webhook-id': 'msg_access_log',
+        'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+        'webhook-signature': 'v1,bm90LWEtc2lnbmF0dXJl',
+      },
+      body: '{}',
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('x-request-id')).toBe('nginx-webhook-0123456789');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(requestLines().find((entry) => entry.req?.id === 'nginx-webhook-0123456789')).toMatchObject({
+      level: 30,
+      req: { method: 'POST', url: '/webhooks/relation', remoteAddress: '127.0.0.1', userAgent: 'relation-webhooks' },
+      res: { statusCode: 401 },
+      responseTime: expect.any(Number),
+    });
+    expect(running.lines.find((line) => line.msg === 'intake: webhook signature rejected')).toMatchObject({
+      reqId: 'nginx-webhook-0123456789',
+      webhookId: 'msg_access_log',
+    });
+    expect(JSON.stringify(running.lines)).not.toContain('bm90LWEtc2lnbmF0dXJl');
+  });
+
   it('never logs the OAuth callback’s code and state', async () => {
     const response = await fetch(`${running.baseUrl}/oauth/callback?code=aPrx.secret-code&state=st_secret`);
     expect(response.status).toBe(400);
@@ -107,6 +136,7 @@ describe('the warnings at start', () => {
         'BRIDGE_ADMIN_TOKEN',
         'BRIDGE_ENCRYPTION_KEY',
         'BRIDGE_PUBLIC_URL',
+        'NOTICE_SMTP_HOST',
         'SF_CLIENT_ID',
         'SF_CLIENT_SECRET',
         'WEBHOOK_SECRETS',
@@ -127,6 +157,8 @@ describe('the warnings at start', () => {
       BRIDGE_PUBLIC_URL: 'https://bridge.example.co.jp',
       SF_CLIENT_ID: 'client-id',
       SF_CLIENT_SECRET: 'client-secret',
+      NOTICE_SMTP_HOST: 'smtp.example.co.jp',
+      NOTICE_MAIL_FROM: 'bridge@example.co.jp',
     };
     try {
       const first = await start(settings, dataDir);
