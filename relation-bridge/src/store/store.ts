@@ -15,6 +15,11 @@ import type { Database, SqlExecutor } from './database';
  */
 export type Store<R> = R & {
   transaction<T>(work: (tx: R) => Promise<T>): Promise<T>;
+  /**
+   * Whether an open transaction holds back every other write (SQLite: one writer, the
+   * webhooks' commits waiting behind it) rather than only the rows it locked (PostgreSQL).
+   */
+  readonly transactionsHoldAllWrites: boolean;
 };
 
 export function createStore<R extends object>(db: Database, build: (executor: SqlExecutor) => R): Store<R> {
@@ -22,5 +27,6 @@ export function createStore<R extends object>(db: Database, build: (executor: Sq
   return {
     ...repositories,
     transaction: <T>(work: (tx: R) => Promise<T>) => db.transaction((tx) => work(build(tx))),
+    transactionsHoldAllWrites: db.dialect === 'sqlite',
   };
 }

@@ -1,7 +1,7 @@
 import { newId } from '../core/ids';
 import type { Link, MatchCandidate } from '../core/types';
 import type { Logger } from '../logging';
-import type { ReceivedAction } from './actions-repository';
+import type { Classification, ReceivedAction } from './actions-repository';
 import { classifyAction } from './classify';
 import { HealthReporter } from './health';
 import { LruCache } from './lru-cache';
@@ -30,7 +30,9 @@ export interface EngineSettings extends PipelineSettings {
   rematchBatch: number;
 }
 
-const CLASSIFY_PAGE = 500;
+const CLASSIFY_PAGE = 200;
+/** Passes over the received actions per round; what a link change left received waits for the next round. */
+const CLASSIFY_PASSES = 3;
 /** The longest a kick waits, in linger times. */
 const LINGER_BOUND = 4;
 
@@ -245,19 +247,38 @@ export class SyncEngine {
    * classified ends `failed` with its reason instead of being read again.
    */
   private async classifyReceived(): Promise<void> {
+    for (let pass = 1; pass <= CLASSIFY_PASSES; pass += 1) {
+      if (!(await this.classifyPass())) return;
+    }
+  }
+
+  /**
+   * One pass over the received actions. On PostgreSQL each page is read, locked (SKIP LOCKED:
+   * instances share the work) and classified in one transaction. SQLite has one writer, and an
+   * open transaction would make every webhook wait while the page is classified: the page is
+   * read, classified, and the whole page applied in one statement, each action only if it is
+   * still received and its inbox's link still the one it was classified against. Returns
+   * whether some action was left received for that reason (another pass classifies it).
+   */
+  private async classifyPass(): Promise<boolean> {
     const { store, logger } = this.deps;
+    const unit = <T>(work: (tx: Pick<typeof store, 'actions' | 'links'>) => Promise<T>): Promise<T> =>
+      store.transactionsHoldAllWrites ? work(store) : store.transaction(work);
     let after: { receivedAt: number; rowKey: string | number } | null = null;
+    let leftReceived = false;
     for (;;) {
-      const page: ReceivedAction[] = await store.transaction(async (tx) => {
+      const page: ReceivedAction[] = await unit(async (tx) => {
         const received = await tx.actions.lockReceived(after, CLASSIFY_PAGE);
         if (received.length === 0) return received;
         const inboxIds = [...new Set(received.map((action) => action.inboxId))];
         const links = new Map<string, Link>(
           (await tx.links.liveLinksOfInboxes(inboxIds)).map((link) => [link.inboxId, link]),
         );
-        const classifications = received.map((action) => {
+        const classifications = received.map((action): Classification => {
+          const link = links.get(action.inboxId) ?? null;
+          const seenLink = link === null ? null : `${link.id}:${link.status}`;
           try {
-            return classifyAction(action, links.get(action.inboxId) ?? null, this.syncedKinds);
+            return { ...classifyAction(action, link, this.syncedKinds), seenLink };
           } catch (error) {
             logger.error({ err: error, actionId: action.actionId }, 'an action could not be classified');
             return {
@@ -267,14 +288,16 @@ export class SyncEngine {
               linkId: null,
               orgId: null,
               errorMessage: error instanceof Error ? error.message : String(error),
+              seenLink,
             };
           }
         });
-        await tx.actions.applyClassifications(classifications, this.now());
+        const applied = await tx.actions.applyClassifications(classifications, this.now());
+        if (applied < classifications.length) leftReceived = true;
         return received;
       });
       const last = page[page.length - 1];
-      if (page.length < CLASSIFY_PAGE || last === undefined) return;
+      if (page.length < CLASSIFY_PAGE || last === undefined) return leftReceived;
       after = { receivedAt: last.receivedAt, rowKey: last.rowKey };
     }
   }

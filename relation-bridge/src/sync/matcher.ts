@@ -1,5 +1,6 @@
 import type { BridgeError } from '../core/errors';
 import type { LinkTarget, MatchCandidate, MatchRecord, MatchedObject } from '../core/types';
+import { mapInSlices } from '../core/yield';
 import { soqlString, soslTerm } from '../salesforce/soql';
 import type { SalesforceApi, SObjectRecord } from '../salesforce/types';
 import { normalizeEmail, normalizePhone, phoneSearchTerms } from './identifiers';
@@ -128,7 +129,7 @@ export class CustomerMatcher {
   ): Promise<Map<string, MatchOutcome>> {
     this.known = new Map();
     this.failed = new Map();
-    const prepared = requests.map((request) => this.prepare(request));
+    const prepared = await mapInSlices(requests, (request) => this.prepare(request));
     for (const p of prepared) if (p.request.fresh === true) this.forgetIdentifiers(p.emails, p.phones);
     const query = (q: string[]) => api.queryManySettled(q);
 
@@ -154,7 +155,7 @@ export class CustomerMatcher {
       ]),
     ]);
 
-    return new Map(prepared.map((p) => [p.request.actionId, this.decide(p)]));
+    return new Map(await mapInSlices(prepared, (p) => [p.request.actionId, this.decide(p)] as const));
   }
 
   /** Forgets what the cache knows of these identifiers, found or not. */

@@ -1,6 +1,8 @@
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { BridgeError, isBridgeError } from '../core/errors';
 import type { Link, MatchCandidate, MatchRecord, StoredAction } from '../core/types';
 import type { Logger } from '../logging';
+import { mapInSlices, SLICE, yieldToEventLoop } from '../core/yield';
 import { packageHoldMessage, type PackageRefusal } from '../salesforce/package-access';
 import { soqlString } from '../salesforce/soql';
 import type { LinksRepository } from '../links/links-repository';
@@ -40,6 +42,43 @@ export interface PipelineSettings {
   budgetPauseMs: number;
   namespace: string;
   language: 'ja' | 'en';
+}
+
+/**
+ * The most actions one store statement of the sync touches. A batch has up to
+ * SYNC_BATCH_SIZE (1,000) actions, sent to Salesforce together; claiming, marking and
+ * completing them goes to the store a chunk at a time, so that no single statement holds
+ * SQLite's one writer (and the webhooks waiting on it) for more than a few milliseconds.
+ * Each chunk is whole: an action's outcome is always written at once.
+ */
+export const STORE_CHUNK = 100;
+
+/** `work` over `items` a chunk at a time, one after the other; the results in order. */
+async function inChunks<T, R>(items: readonly T[], work: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += STORE_CHUNK) {
+    results.push(...(await work(items.slice(start, start + STORE_CHUNK))));
+  }
+  return results;
+}
+
+/** The share of the event loop a backlog's batches may keep busy, on average, one after the other. */
+export const SYNC_LOOP_SHARE = 0.35;
+/** The longest pause between two batches of a backlog. */
+const MAX_ROOM_MS = 1_000;
+
+/**
+ * Between two full batches of a backlog: when the event loop was busier than SYNC_LOOP_SHARE
+ * while the batch ran (the batch's own work, and the webhooks arriving meanwhile), waits
+ * long enough to bring it back to that share. A backlog then drains at most about half as
+ * fast as it could on an idle process, and the webhooks arriving meanwhile are answered
+ * without waiting behind it: they come first.
+ */
+async function leaveRoomForWebhooks(started: number, loopBefore: EventLoopUtilization): Promise<void> {
+  const { utilization } = performance.eventLoopUtilization(loopBefore);
+  const elapsed = performance.now() - started;
+  const waitMs = Math.min(MAX_ROOM_MS, elapsed * (utilization / SYNC_LOOP_SHARE - 1));
+  if (waitMs >= 1) await new Promise((resolve) => setTimeout(resolve, waitMs));
 }
 
 export type PipelineStore = Store<{ actions: ActionsRepository; links: LinksRepository; orgs: OrgRepository }>;
@@ -145,9 +184,12 @@ export class OrgPipeline {
     const reports: BatchReport[] = [];
     try {
       for (;;) {
+        const started = performance.now();
+        const loopBefore = performance.eventLoopUtilization();
         const report = await this.runBatch();
         if (report.claimed > 0) reports.push(report);
         if (report.paused || report.claimed < settings.batchSize || report.lostLease) return reports;
+        await leaveRoomForWebhooks(started, loopBefore);
       }
     } finally {
       await store.orgs
@@ -167,13 +209,19 @@ export class OrgPipeline {
       await store.orgs.setPause(this.orgId, null, null);
       logger.info({ orgId: this.orgId }, 'org pause over: sync resumes');
     }
-    const claimed = await store.actions.claimDue({
-      orgId: this.orgId,
-      limit: settings.batchSize,
-      leaseOwner: workerId,
-      leaseMs: settings.leaseMs,
-      now: now(),
-    });
+    const claimed: StoredAction[] = [];
+    for (;;) {
+      const limit = Math.min(STORE_CHUNK, settings.batchSize - claimed.length);
+      const chunk = await store.actions.claimDue({
+        orgId: this.orgId,
+        limit,
+        leaseOwner: workerId,
+        leaseMs: settings.leaseMs,
+        now: now(),
+      });
+      claimed.push(...chunk);
+      if (chunk.length < limit || claimed.length >= settings.batchSize) break;
+    }
     report.claimed = claimed.length;
     if (claimed.length === 0) return report;
     this.deps.events.leasesReclaimed(claimed.filter((action) => action.writeAttemptedAt !== null).length);
@@ -201,7 +249,9 @@ export class OrgPipeline {
       beating = (async () => {
         const at = now();
         const held = await store.orgs.acquireLease(`org:${this.orgId}`, workerId, settings.leaseMs, at);
-        await store.actions.extendLeases(actionIds, workerId, at + settings.leaseMs, at);
+        await inChunks(actionIds, async (chunk) => [
+          await store.actions.extendLeases(chunk, workerId, at + settings.leaseMs, at),
+        ]);
         if (!held) lost = true;
       })().catch((error: unknown) => {
         logger.warn({ err: error, orgId: this.orgId }, 'lease renewal failed; trying again at the next beat');
@@ -262,22 +312,28 @@ export class OrgPipeline {
     this.outageInBatch = false;
     const synced = outcomes.some((outcome) => outcome.state === 'synced');
 
-    // What the batch learnt is one unit of work: outcomes, links that need re-authentication
-    // with their other actions held, the org's pause, and its last sync.
-    const needReauth = await store.transaction(async (tx) => {
-      const at = now();
-      let links = 0;
-      await tx.actions.complete(outcomes, workerId, at);
-      for (const reauth of reauths) {
-        for (const linkId of await tx.links.setLinkStatusByAuth(reauth.authId, 'needs_reauth', reauth.reason, at)) {
-          await tx.actions.holdLink(linkId, 'needs_reauth', at);
-          links += 1;
+    // The outcomes a chunk at a time, each action's whole outcome in one statement; then what
+    // the batch learnt about the org as one unit of work: links that need re-authentication
+    // with their other actions held, the org's pause, its last sync. A crash in between leaves
+    // the rest of the batch leased: it comes back when the lease ends, and whatever was
+    // marked write-attempted is looked up in Salesforce before anything is sent again.
+    const at = now();
+    await inChunks(outcomes, async (chunk) => [await store.actions.complete(chunk, workerId, at)]);
+    let needReauth = 0;
+    if (reauths.length > 0 || pause !== null) {
+      needReauth = await store.transaction(async (tx) => {
+        let links = 0;
+        for (const reauth of reauths) {
+          for (const linkId of await tx.links.setLinkStatusByAuth(reauth.authId, 'needs_reauth', reauth.reason, at)) {
+            await tx.actions.holdLink(linkId, 'needs_reauth', at);
+            links += 1;
+          }
         }
-      }
-      if (pause !== null) await tx.orgs.setPause(this.orgId, pause.until, pause.reason);
-      if (synced) await tx.orgs.recordSync(this.orgId, at);
-      return links;
-    });
+        if (pause !== null) await tx.orgs.setPause(this.orgId, pause.until, pause.reason);
+        if (synced) await tx.orgs.recordSync(this.orgId, at);
+        return links;
+      });
+    } else if (synced) await store.orgs.recordSync(this.orgId, at);
     if (needReauth > 0) this.deps.events.reauthNeeded(needReauth);
     this.reportHealth(claimed, outcomes);
     for (const outcome of outcomes) {
@@ -390,7 +446,8 @@ export class OrgPipeline {
         outcome: ActionOutcome;
         ownerFromPolicy: boolean;
       }> = [];
-      for (const action of toSend) {
+      for (const [index, action] of toSend.entries()) {
+        if (index > 0 && index % SLICE === 0) await yieldToEventLoop();
         const settings = effective(action);
         if (!settings.active) {
           decided.set(action.actionId, {
@@ -449,11 +506,15 @@ export class OrgPipeline {
         // still ours, with the lease renewed for at least as long as the send can take.
         const at = this.deps.now();
         const marked = new Set(
-          await store.actions.markWriteAttempted(
+          await inChunks(
             sending.map((s) => s.action.actionId),
-            this.deps.workerId,
-            at,
-            at + Math.max(this.deps.settings.leaseMs, this.deps.settings.requestTimeoutMs),
+            (chunk) =>
+              store.actions.markWriteAttempted(
+                chunk,
+                this.deps.workerId,
+                at,
+                at + Math.max(this.deps.settings.leaseMs, this.deps.settings.requestTimeoutMs),
+              ),
           ),
         );
         const owned = sending.filter((s) => marked.has(s.action.actionId));
@@ -472,7 +533,7 @@ export class OrgPipeline {
         const fieldRefused = (result: SaveResult | undefined) =>
           result?.errors.find((error) => FIELD_REFUSALS.has(error.statusCode))?.statusCode ?? null;
         const found = results.some((result) => fieldRefused(result) !== null) ? await this.refusalNow(api, auth) : null;
-        owned.forEach((item, index) => {
+        await mapInSlices(owned, (item, index) => {
           const result = results[index];
           const refused = fieldRefused(result);
           if (found !== null && refused !== null) {

@@ -7,6 +7,7 @@ import { LinkConflictError, type NewSalesforceAuth } from '../../src/links/links
 import type { OAuthFlow } from '../../src/links/oauth-flows-repository';
 import { bridgeStoreOn } from '../../src/repositories';
 import { sql } from '../../src/store/sql';
+import { newAction } from './actions-fixtures';
 import { describeEachStore } from './databases';
 
 const T0 = Date.parse('2026-11-28T02:00:00Z');
@@ -436,5 +437,53 @@ describeEachStore('Store: Salesforce authorisations, links and OAuth flows', ({ 
     ]);
     expect([one, two].filter((result) => result === null)).toHaveLength(1);
     expect((await store().links.getLink(link.id))?.version).toBe(link.version + 1);
+  });
+
+  it('applies a classification only while the inbox still has the link, in the status, it was made against', async () => {
+    const auth = await store().links.saveAuth(newAuth(), ACTOR, T0);
+    const link = await store().links.createLink({
+      inboxId: '12',
+      inboxName: '営業窓口',
+      authId: auth.id,
+      target: 'contact_then_lead',
+      defaultOwnerId: auth.userId,
+      defaultOwnerName: null,
+      defaultOwnerEmail: null,
+      createdAt: T0,
+    });
+    const [first, second] = [newAction({ inboxId: '12' }), newAction({ inboxId: '12' })];
+    await store().actions.ingest([first, second]);
+    const page = await store().actions.lockReceived(null, 10);
+    const rowKey = (actionId: string) => page.find((action) => action.actionId === actionId)?.rowKey as string | number;
+    const apply = (actionId: string, seenLink: string | null, state: 'pending' | 'held' | 'skipped' = 'pending') =>
+      store().actions.applyClassifications(
+        [
+          {
+            rowKey: rowKey(actionId),
+            state,
+            reason: state === 'held' ? 'needs_reauth' : state === 'skipped' ? 'no_link' : null,
+            linkId: seenLink === null ? null : link.id,
+            orgId: seenLink === null ? null : link.orgId,
+            seenLink,
+          },
+        ],
+        T0 + 10,
+      );
+
+    // Read while the link was active; it needs re-authentication since: nothing applies.
+    await store().links.setLinkStatus(link.id, 'needs_reauth', 'invalid_grant', T0 + 1);
+    expect(await apply(first.actionId, `${link.id}:active`)).toBe(0);
+    expect(await store().actions.get(first.actionId)).toMatchObject({ state: 'received' });
+    // Classified again against what the inbox has now: it applies.
+    expect(await apply(first.actionId, `${link.id}:needs_reauth`, 'held')).toBe(1);
+    expect(await store().actions.get(first.actionId)).toMatchObject({ state: 'held', linkId: link.id });
+
+    // Read when the inbox had no link: the link it has now wins.
+    expect(await apply(second.actionId, null, 'skipped')).toBe(0);
+    // Read with the link that is deleted since: nothing applies either.
+    await store().links.setLinkStatus(link.id, 'deleted', null, T0 + 2);
+    expect(await apply(second.actionId, `${link.id}:needs_reauth`, 'held')).toBe(0);
+    expect(await apply(second.actionId, null, 'skipped')).toBe(1);
+    expect(await store().actions.get(second.actionId)).toMatchObject({ state: 'skipped', reason: 'no_link' });
   });
 });
