@@ -14,6 +14,10 @@ export interface LatencyRow {
   p99: number;
   max: number;
   peakRssMb: number | null;
+  /** Bridge: Events the engine wrote to Salesforce while the phase ran (the backlog draining). */
+  syncedMeanwhile: number | null;
+  /** Bridge: actions taken so far and not yet written to Salesforce when the phase ended. */
+  backlogLeft: number | null;
 }
 
 export interface SyncRow {
@@ -70,8 +74,12 @@ function targetLines(results: BenchResults): string[] {
     const at1000 = results.latency.find((row) => row.system === system && row.offered === 1_000);
     const saturated = results.latency.find((row) => row.system === system && row.offered === null);
     if (at1000 !== undefined) {
+      const draining =
+        at1000.syncedMeanwhile === null
+          ? ''
+          : ` (${at1000.syncedMeanwhile.toLocaleString('en')} Events written during the phase, ${(at1000.backlogLeft ?? 0).toLocaleString('en')} actions still waiting at its end)`;
       lines.push(
-        `- ${system}: ack p99 at 1,000/s while draining a backlog: ${at1000.p99} ms (target ≤ ${TARGETS.ackP99Ms} ms): ${yes(at1000.p99 <= TARGETS.ackP99Ms)}`,
+        `- ${system}: ack p99 at 1,000/s while draining a backlog${draining}: ${at1000.p99} ms (target ≤ ${TARGETS.ackP99Ms} ms): ${yes(at1000.p99 <= TARGETS.ackP99Ms && at1000.backlogLeft !== 0)}`,
       );
     }
     if (saturated !== undefined) {
@@ -105,7 +113,20 @@ function targetLines(results: BenchResults): string[] {
 
 function tables(results: BenchResults): string {
   const latency = table(
-    ['system', 'load', 'accepted', 'errors', 'accepted/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'peak RSS MB'],
+    [
+      'system',
+      'load',
+      'accepted',
+      'errors',
+      'accepted/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'max ms',
+      'Events written meanwhile',
+      'still waiting at the end',
+      'peak RSS MB',
+    ],
     results.latency.map((row) => [
       row.system,
       row.load,
@@ -116,6 +137,8 @@ function tables(results: BenchResults): string {
       row.p95,
       row.p99,
       row.max,
+      row.syncedMeanwhile ?? '–',
+      row.backlogLeft ?? '–',
       row.peakRssMb ?? '–',
     ]),
   );
@@ -215,7 +238,7 @@ export function renderReport(results: BenchResults): { markdown: string; svg: st
     '',
     '- Every system runs as its own process: the naive **baseline** (Express, the same signature check, one SQLite transaction per request with WAL and `synchronous=FULL`, answering 202 after its commit), the **bridge on SQLite**, and the bridge on **PostgreSQL with 1 and with 3 instances** (one database; the load spread over the instances). The load generator (`bench/load.ts`) is another process; the local Salesforce org lives in the orchestrator (`bench/run.ts`).',
     '- Latency is an **open loop**: requests are due at a fixed rate, and each latency counts from when it was due, not from when it was sent, so a stall is charged to every request behind it. **Saturation** is a closed loop of 128 concurrent senders. A 2xx from the bridge means the action is committed (`synchronous=FULL`, or a PostgreSQL commit).',
-    '- Each bridge first takes a backlog of webhooks for a linked inbox; its latency phases run while the engine drains that backlog and syncs everything arriving, against the local org.',
+    '- Before each open-loop phase, a bridge takes a backlog of webhooks for a linked inbox while its requests to Salesforce are held unanswered (not failed: nothing backs off). Salesforce then answers again and the phase runs while the engine drains that backlog and syncs everything arriving, against the local org. The table gives the Events written during each phase and the actions still waiting at its end: a phase with some still waiting was measured with the engine busy throughout. Saturation starts once the backlog is drained, the engine syncing what arrives.',
     '- **Freshness** is the time from a webhook being due to its Event being committed in the org. **API calls** are counted by the org.',
     '- The **backlog** is taken while every Salesforce data request answers 503 (an outage); the clock starts when Salesforce answers again.',
     '',
