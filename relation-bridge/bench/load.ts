@@ -133,6 +133,8 @@ class Connection {
   }
 
   send(bytes: Buffer): Promise<number | 'error'> {
+    // A socket already closed would take the write silently and never answer.
+    if (this.closed) return Promise.resolve('error');
     return new Promise((resolve) => {
       this.waiting = resolve;
       this.timer = setTimeout(() => this.close(), REQUEST_TIMEOUT_MS);
@@ -192,7 +194,13 @@ class Pool {
   async send(prepared: Prepared): Promise<number | 'error'> {
     const free = this.idle.get(prepared.target) ?? [];
     this.idle.set(prepared.target, free);
-    const connection = free.pop() ?? new Connection(prepared.target);
+    // The server closes a connection left idle past its keep-alive timeout: skip those.
+    let connection = free.pop();
+    while (connection?.closed === true) {
+      this.all.delete(connection);
+      connection = free.pop();
+    }
+    connection ??= new Connection(prepared.target);
     this.all.add(connection);
     const outcome = await connection.send(prepared.bytes);
     if (connection.closed) this.all.delete(connection);
