@@ -51,7 +51,7 @@ export interface PipelineSettings {
  * SQLite's one writer (and the webhooks waiting on it) for more than a few milliseconds.
  * Each chunk is whole: an action's outcome is always written at once.
  */
-export const STORE_CHUNK = 100;
+const STORE_CHUNK = 100;
 
 /** `work` over `items` a chunk at a time, one after the other; the results in order. */
 async function inChunks<T, R>(items: readonly T[], work: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
@@ -63,7 +63,7 @@ async function inChunks<T, R>(items: readonly T[], work: (chunk: T[]) => Promise
 }
 
 /** The share of the event loop a backlog's batches may keep busy, on average, one after the other. */
-export const SYNC_LOOP_SHARE = 0.35;
+const SYNC_LOOP_SHARE = 0.35;
 /** The longest pause between two batches of a backlog. */
 const MAX_ROOM_MS = 1_000;
 
