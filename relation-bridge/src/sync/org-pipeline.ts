@@ -312,16 +312,20 @@ export class OrgPipeline {
     this.outageInBatch = false;
     const synced = outcomes.some((outcome) => outcome.state === 'synced');
 
-    // The outcomes a chunk at a time, each action's whole outcome in one statement; then what
-    // the batch learnt about the org as one unit of work: links that need re-authentication
-    // with their other actions held, the org's pause, its last sync. A crash in between leaves
-    // the rest of the batch leased: it comes back when the lease ends, and whatever was
-    // marked write-attempted is looked up in Salesforce before anything is sent again.
+    // The outcomes, each action's whole outcome in one statement, a chunk at a time. When the
+    // batch learnt something about the org (links that need re-authentication, with their
+    // other actions held; the org's pause), that and the outcomes are one unit of work: an
+    // action held for a link must never be left with the link still active. Otherwise the
+    // chunks commit one by one, so that no transaction holds SQLite's writer for the whole
+    // batch; a crash in between leaves the rest leased, to come back when the lease ends
+    // (whatever was marked write-attempted is looked up in Salesforce before it is sent again).
     const at = now();
-    await inChunks(outcomes, async (chunk) => [await store.actions.complete(chunk, workerId, at)]);
+    const completeAll = (actions: ActionsRepository) =>
+      inChunks(outcomes, async (chunk) => [await actions.complete(chunk, workerId, at)]);
     let needReauth = 0;
     if (reauths.length > 0 || pause !== null) {
       needReauth = await store.transaction(async (tx) => {
+        await completeAll(tx.actions);
         let links = 0;
         for (const reauth of reauths) {
           for (const linkId of await tx.links.setLinkStatusByAuth(reauth.authId, 'needs_reauth', reauth.reason, at)) {
@@ -333,7 +337,10 @@ export class OrgPipeline {
         if (synced) await tx.orgs.recordSync(this.orgId, at);
         return links;
       });
-    } else if (synced) await store.orgs.recordSync(this.orgId, at);
+    } else {
+      await completeAll(store.actions);
+      if (synced) await store.orgs.recordSync(this.orgId, at);
+    }
     if (needReauth > 0) this.deps.events.reauthNeeded(needReauth);
     this.reportHealth(claimed, outcomes);
     for (const outcome of outcomes) {
