@@ -265,7 +265,11 @@ const SKIP_LOCKED = sql.dialect({ sqlite: '', postgres: 'FOR UPDATE SKIP LOCKED'
  * it walks the list and finds each row by its key.
  */
 const NO_INDEX_STATE = sql.dialect({ sqlite: '+actions.state', postgres: 'actions.state' });
-/** The same for a statement that looks its rows up by id: by primary key, not by walking every pending row. */
+/**
+ * The same for a statement that looks its rows up by id (by primary key, not by walking
+ * every pending row) or by age (purge: the few old rows from the index on updated_at, not
+ * every finished one).
+ */
 const STATE_BY_ID = sql.dialect({ sqlite: '+state', postgres: 'state' });
 /** Equality where null equals null. */
 const IS_SAME = sql.dialect({ sqlite: 'IS', postgres: 'IS NOT DISTINCT FROM' });
@@ -731,7 +735,7 @@ export function createActionsRepository(db: SqlExecutor): ActionsRepository {
         DELETE FROM actions
          WHERE action_id IN (
                  SELECT action_id FROM actions
-                  WHERE ${sql.in(sql`state`, states)} AND updated_at < ${cutoff}
+                  WHERE updated_at < ${cutoff} AND ${sql.in(STATE_BY_ID, states)}
                   LIMIT ${limit})`);
     },
   };

@@ -62,7 +62,7 @@ describe('Store: the SQL layer on both databases', () => {
       expect(await inboxCount()).toBe(1);
     });
 
-    it('isolates an open unit of work: SQLite callers wait for it, PostgreSQL callers do not see it', async () => {
+    it('isolates an open unit of work: a query outside it reads what was committed, without waiting', async () => {
       let release!: () => void;
       const held = new Promise<void>((resolve) => {
         release = resolve;
@@ -73,21 +73,9 @@ describe('Store: the SQL layer on both databases', () => {
       });
       await new Promise((resolve) => setTimeout(resolve, 20));
       try {
-        if (dialect === 'postgres') {
-          // Another connection reads what was committed, without waiting.
-          expect(await inboxCount()).toBe(0);
-        } else {
-          // One connection, behind the transaction: the read is answered only after it.
-          let answered = false;
-          const outside = inboxCount().then((count) => {
-            answered = true;
-            return count;
-          });
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          expect(answered).toBe(false);
-          release();
-          expect(await outside).toBe(1);
-        }
+        // PostgreSQL: another connection of the pool. SQLite: the reader's connection, on a
+        // WAL snapshot, while the writer's thread is held by the open transaction.
+        expect(await inboxCount()).toBe(0);
       } finally {
         release();
         await work;
@@ -144,6 +132,55 @@ describe('Store: the SQL layer on both databases', () => {
         await expect(meanwhile).resolves.toBe(1);
         await expect(abandoned).rejects.toMatchObject({ kind: 'retryable', code: 'store_unavailable' });
         expect(await db.all(sql`SELECT inbox_id FROM inboxes ORDER BY inbox_id`)).toEqual([{ inbox_id: 'other' }]);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('answers queries on a reader of its own, so that a long one never holds back a commit', async () => {
+      const db = await openSqliteDatabase({ file: path.join(dir, 'bridge.db') });
+      try {
+        await migrate(db, SQLITE_MIGRATIONS);
+        const order: string[] = [];
+        const query = db.one(BUSY).then(() => order.push('query'));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await db.run(sql`INSERT INTO inboxes (inbox_id, name, registered_at) VALUES ('quick', 'x', 1)`);
+        order.push('write');
+        await query;
+        expect(order).toEqual(['write', 'query']);
+        // A query made after the commit reads it.
+        expect(await db.all(sql`SELECT inbox_id FROM inboxes`)).toEqual([{ inbox_id: 'quick' }]);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('makes a write outside a unit of work wait for it (SQLite has one writer), then applies it', async () => {
+      const db = await openSqliteDatabase({ file: path.join(dir, 'bridge.db') });
+      try {
+        await migrate(db, SQLITE_MIGRATIONS);
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        const work = db.transaction(async (tx) => {
+          await tx.run(sql`INSERT INTO inboxes (inbox_id, name, registered_at) VALUES ('first', 'x', 1)`);
+          await held;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        let answered = false;
+        const outside = db
+          .run(sql`INSERT INTO inboxes (inbox_id, name, registered_at) VALUES ('second', 'x', 1)`)
+          .then((changes) => {
+            answered = true;
+            return changes;
+          });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(answered).toBe(false);
+        release();
+        await work;
+        await expect(outside).resolves.toBe(1);
+        expect(await db.all(sql`SELECT inbox_id FROM inboxes ORDER BY inbox_id`)).toHaveLength(2);
       } finally {
         await db.close();
       }

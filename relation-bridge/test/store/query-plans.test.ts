@@ -75,6 +75,7 @@ describe('Store: the sync’s statements on SQLite read only the rows they touch
         1,
       ),
     );
+    await plan('purge', (repo) => repo.purge(['synced', 'failed'], 1, 500));
     db.close();
   });
 
@@ -98,6 +99,7 @@ describe('Store: the sync’s statements on SQLite read only the rows they touch
       extendLeases: 'actions',
       markWriteAttempted: 'actions',
       complete: 'actions',
+      purge: 'actions',
     }),
   )('%s never sorts rows in a temporary B-tree, nor scans %s whole', (name, table) => {
     const plan = planOf(name);
@@ -131,6 +133,11 @@ describe('Store: the sync’s statements on SQLite read only the rows they touch
     expect(planOf('claimDue')).toContain(
       'SEARCH actions USING INDEX actions_due (state=? AND org_id=? AND next_attempt_at<?)',
     );
+  });
+
+  it('purges by age from the index on updated_at, not by walking every finished action', () => {
+    // Finished actions are most of the table; those old enough to purge are few, or none.
+    expect(planOf('purge')).toContain('SEARCH actions USING INDEX actions_updated (updated_at<?)');
   });
 
   it('finds the orgs with due actions one index seek per org', () => {

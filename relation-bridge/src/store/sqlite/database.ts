@@ -60,10 +60,41 @@ export async function openSqliteDatabase(options: SqliteOptions): Promise<Databa
     busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
     txTimeoutMs: options.txTimeoutMs ?? 30_000,
   };
+  // Both threads start at once (loading a worker takes longer than opening the file).
+  const writer = spawnWorker(workerOptions);
+  const reader = spawnWorker({ ...workerOptions, readonly: true });
+  // Awaited only once told to open; a reader never used is stopped, and its end is no failure.
+  reader.ready.catch(() => undefined);
+  let readerWorker: Worker | null = null;
+  try {
+    const journalMode = await writer.ready;
+    if (journalMode === 'wal') {
+      reader.worker.postMessage({ op: 'open' });
+      await reader.ready;
+      readerWorker = reader.worker;
+    } else {
+      options.logger?.warn({ journalMode }, 'store: WAL is not available for this database file');
+    }
+  } catch (error) {
+    await Promise.all([writer.worker.terminate(), reader.worker.terminate()]);
+    throw error;
+  }
+  if (readerWorker === null) await reader.worker.terminate();
+  return new SqliteDatabase(writer.worker, readerWorker, file, options.logger);
+}
+
+interface Spawned {
+  worker: Worker;
+  /** The journal mode once the worker's connection is open; rejects (the worker ended) if it could not open. */
+  ready: Promise<string>;
+}
+
+function spawnWorker(workerOptions: WorkerOptions): Spawned {
   const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { ...workerOptions, ...workerModule() } });
-  const journalMode = await new Promise<string>((resolve, reject) => {
+  const ready = new Promise<string>((resolve, reject) => {
     const onMessage = (message: WorkerResponse) => {
       worker.off('error', onError);
+      worker.off('exit', onExit);
       if ('ready' in message) resolve(message.journalMode);
       else if (!message.ok) reject(toStoreError(message.error));
     };
@@ -71,16 +102,15 @@ export async function openSqliteDatabase(options: SqliteOptions): Promise<Databa
       worker.off('message', onMessage);
       reject(storeUnavailable(error, 'the SQLite worker could not start'));
     };
+    const onExit = (code: number) => reject(storeUnavailable(null, `the SQLite worker exited with code ${code}`));
     worker.once('message', onMessage);
     worker.once('error', onError);
+    worker.once('exit', onExit);
   }).catch(async (error: unknown) => {
     await worker.terminate();
     throw error;
   });
-  if (journalMode !== 'wal') {
-    options.logger?.warn({ journalMode }, 'store: WAL is not available for this database file');
-  }
-  return new SqliteDatabase(worker, file, options.logger);
+  return { worker, ready };
 }
 
 /** The data folder holds customer messages and password hashes: only the bridge's user may read it. */
@@ -100,31 +130,31 @@ function privateFolder(folder: string, logger: Logger | undefined): void {
   }
 }
 
-class SqliteDatabase extends ExecutorBase implements Database {
-  readonly dialect = 'sqlite' as const;
-  readonly description: string;
+/** One worker's requests and their answers. */
+class WorkerChannel {
   private readonly pending = new Map<number, Pending>();
-  private readonly ambient = new AsyncLocalStorage<SqliteTransaction>();
   private nextId = 1;
-  private nextTx = 1;
-  private closed = false;
-  private failure: unknown = null;
+  /** Set once the worker has stopped (closed, or gone): what every later request fails with. */
+  failure: unknown = null;
+  closed = false;
 
   constructor(
-    private readonly worker: Worker,
-    file: string,
-    private readonly logger: Logger | undefined,
+    readonly worker: Worker,
+    onDeath: (error: unknown) => void,
   ) {
-    super();
-    this.description = `sqlite:${file}`;
     worker.on('message', (message: WorkerResponse) => this.settle(message));
-    worker.on('error', (error) => this.die(error));
+    worker.on('error', (error) => {
+      this.die(error);
+      onDeath(error);
+    });
     worker.on('exit', (code) => {
-      if (!this.closed) this.die(new Error(`the SQLite worker exited with code ${code}`));
+      if (this.closed) return;
+      const error = new Error(`the SQLite worker exited with code ${code}`);
+      this.die(error);
+      onDeath(error);
     });
   }
 
-  /** @internal */
   send(request: Request): Promise<StatementResult[] | undefined> {
     if (this.closed) return Promise.reject(storeUnavailable(this.failure, 'the store is closed'));
     const id = this.nextId++;
@@ -134,11 +164,91 @@ class SqliteDatabase extends ExecutorBase implements Database {
     });
   }
 
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.send({ op: 'close' });
+    } finally {
+      this.closed = true;
+      await this.worker.terminate();
+    }
+  }
+
+  private settle(message: WorkerResponse): void {
+    const waiting = this.pending.get(message.id);
+    if (waiting === undefined) return;
+    this.pending.delete(message.id);
+    if ('ok' in message && message.ok) waiting.resolve(message.results);
+    else if ('error' in message) waiting.reject(toStoreError(message.error));
+  }
+
+  private die(error: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failure = error;
+    for (const waiting of this.pending.values()) waiting.reject(storeUnavailable(error));
+    this.pending.clear();
+  }
+}
+
+/**
+ * A statement for the reader: a query, with or without a WITH clause (a write, even one with
+ * RETURNING, names its verb). A write taken for a query is refused by the reader's
+ * read-only connection without effect, and runs on the writer.
+ */
+const QUERY = /^\s*(SELECT|WITH)\b/i;
+const WRITE_VERB = /\b(INSERT|UPDATE|DELETE|REPLACE)\b/i;
+const isQuery = (statement: WireStatement) => QUERY.test(statement.text) && !WRITE_VERB.test(statement.text);
+
+class SqliteDatabase extends ExecutorBase implements Database {
+  readonly dialect = 'sqlite' as const;
+  readonly description: string;
+  private readonly ambient = new AsyncLocalStorage<SqliteTransaction>();
+  private readonly writer: WorkerChannel;
+  /** Null without WAL, or once the reader has stopped: queries then go to the writer. */
+  private reader: WorkerChannel | null;
+  private nextTx = 1;
+
+  constructor(
+    writer: Worker,
+    reader: Worker | null,
+    file: string,
+    private readonly logger: Logger | undefined,
+  ) {
+    super();
+    this.description = `sqlite:${file}`;
+    this.writer = new WorkerChannel(writer, (error) => {
+      this.logger?.error({ err: error }, 'store: the SQLite worker stopped');
+      void this.close().catch(() => undefined);
+    });
+    this.reader =
+      reader === null
+        ? null
+        : new WorkerChannel(reader, (error) => {
+            this.logger?.warn({ err: error }, 'store: the SQLite reader stopped; queries go to the writer');
+            this.reader = null;
+          });
+  }
+
+  /** @internal */
+  send(request: Request): Promise<StatementResult[] | undefined> {
+    return this.writer.send(request);
+  }
+
   async batch(queries: readonly SqlFragment[]): Promise<StatementResult[]> {
     const joined = this.ambient.getStore();
     if (joined !== undefined && joined.open) return joined.batch(queries);
     if (queries.length === 0) return [];
-    return (await this.send({ op: 'batch', tx: null, statements: wire(queries) })) ?? [];
+    const statements = wire(queries);
+    const request = { op: 'batch', tx: null, statements } as const;
+    if (this.reader !== null && statements.every(isQuery)) {
+      try {
+        return (await this.reader.send(request)) ?? [];
+      } catch (error) {
+        if (!(error instanceof BridgeError && error.code === 'store_not_a_query')) throw error;
+      }
+    }
+    return (await this.writer.send(request)) ?? [];
   }
 
   atomic<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -170,34 +280,19 @@ class SqliteDatabase extends ExecutorBase implements Database {
     await this.send({ op: 'script', tx: txId, text });
   }
 
+  /** Asks the writer, which every webhook's commit goes through. */
   async ping(): Promise<void> {
-    await this.one(sql`SELECT 1 AS ok`);
+    await this.send({ op: 'batch', tx: null, statements: wire([sql`SELECT 1 AS ok`]) });
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    const reader = this.reader;
+    this.reader = null;
     try {
-      await this.send({ op: 'close' });
+      await reader?.close();
     } finally {
-      this.closed = true;
-      await this.worker.terminate();
+      await this.writer.close();
     }
-  }
-
-  private settle(message: WorkerResponse): void {
-    const waiting = this.pending.get(message.id);
-    if (waiting === undefined) return;
-    this.pending.delete(message.id);
-    if ('ok' in message && message.ok) waiting.resolve(message.results);
-    else if ('error' in message) waiting.reject(toStoreError(message.error));
-  }
-
-  private die(error: unknown): void {
-    this.logger?.error({ err: error }, 'store: the SQLite worker stopped');
-    this.closed = true;
-    this.failure = error;
-    for (const waiting of this.pending.values()) waiting.reject(storeUnavailable(error));
-    this.pending.clear();
   }
 }
 
@@ -243,6 +338,9 @@ function toStoreError(error: WireError): BridgeError {
   const cause = Object.assign(new Error(error.message), { code: error.code });
   if (error.code?.startsWith('SQLITE_CONSTRAINT') === true) {
     return storeConstraint(CONSTRAINTS[error.code] ?? 'other', cause);
+  }
+  if (error.code === 'NOT_A_QUERY') {
+    return new BridgeError('permanent', error.message, { code: 'store_not_a_query', cause });
   }
   if (error.code === 'SQLITE_ERROR' || error.code === 'SQLITE_RANGE' || error.code === 'SQLITE_MISMATCH') {
     // A statement SQLite could not run as written: a bug, not an outage.

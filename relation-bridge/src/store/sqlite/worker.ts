@@ -5,6 +5,10 @@
  * this thread. The main thread (sqlite/database.ts) sends statements as messages; one
  * message is one transaction, or part of an interactive one, and messages of other callers
  * wait while an interactive transaction is open (SQLite has one writer anyway).
+ *
+ * A second worker of this module opens the same file read-only: queries made outside any
+ * transaction (the console's pages, health counts, metrics) read there, from WAL snapshots,
+ * so that a count over a large backlog never makes a webhook's commit wait behind it.
  */
 import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -17,6 +21,8 @@ export interface WorkerOptions {
   busyTimeoutMs: number;
   /** An interactive transaction open longer than this is rolled back (a caller that never ends it). */
   txTimeoutMs: number;
+  /** The reader: a read-only connection, which only answers queries outside transactions. */
+  readonly?: boolean;
 }
 
 export interface WireStatement {
@@ -55,10 +61,12 @@ class Connection {
     private readonly options: WorkerOptions,
     private readonly reply: (response: WorkerResponse) => void,
   ) {
-    this.db = new Database(options.file, { timeout: options.busyTimeoutMs });
+    this.db = new Database(options.file, { timeout: options.busyTimeoutMs, readonly: options.readonly === true });
   }
 
   configure(): string {
+    // The writer made the file WAL (a lasting property of the file); a reader only reads it.
+    if (this.options.readonly === true) return String(this.db.pragma('journal_mode', { simple: true }));
     const journalMode = String(this.db.pragma('journal_mode = WAL', { simple: true }));
     // FULL: a commit is on disk before it is answered (and so before intake answers 2xx).
     this.db.pragma('synchronous = FULL');
@@ -67,6 +75,10 @@ class Connection {
   }
 
   receive(request: WorkerRequest): void {
+    if (this.options.readonly === true && request.op !== 'close' && request.op !== 'batch') {
+      this.fail(request.id, { message: `the reader does not take ${request.op}`, code: 'SQLITE_READONLY' });
+      return;
+    }
     if (this.openTx !== null && request.op !== 'close' && request.tx !== this.openTx) {
       this.waiting.push(request);
       return;
@@ -131,11 +143,17 @@ class Connection {
   private runBatch(statements: WireStatement[], ownTransaction: boolean): StatementResult[] {
     const runAll = () => statements.map((statement) => this.runOne(statement));
     if (!ownTransaction || statements.length === 1) return runAll();
-    return this.db.transaction(runAll).immediate();
+    // Several queries on the reader share one snapshot; the writer takes the lock up front.
+    const transaction = this.db.transaction(runAll);
+    return this.options.readonly === true ? transaction.deferred() : transaction.immediate();
   }
 
   private runOne({ text, values }: WireStatement): StatementResult {
     const statement = this.prepare(text);
+    if (this.options.readonly === true && !statement.readonly) {
+      // Refused before it runs: the caller sends it to the writer.
+      throw Object.assign(new Error('a write sent to the reader'), { code: 'NOT_A_QUERY' });
+    }
     if (statement.reader) {
       const rows = statement.all(values) as Array<Record<string, unknown>>;
       return { rows, changes: rows.length };
@@ -192,24 +210,40 @@ function wireError(error: unknown): WireError {
   };
 }
 
+function open(options: WorkerOptions, reply: (response: WorkerResponse) => void): Connection | null {
+  try {
+    if (options.readonly !== true) {
+      // SQLite gives the -wal and -shm files the main file's permissions: create it private.
+      fs.closeSync(fs.openSync(options.file, 'a', 0o600));
+      fs.chmodSync(options.file, 0o600);
+    }
+    const connection = new Connection(options, reply);
+    const journalMode = connection.configure();
+    reply({ id: 0, ready: true, journalMode });
+    return connection;
+  } catch (error) {
+    reply({ id: 0, ok: false, error: wireError(error) });
+    return null;
+  }
+}
+
 function main(): void {
   const port = parentPort;
   if (port === null) throw new Error('the SQLite worker must run in a worker thread');
   const options = workerData as WorkerOptions;
   const reply = (response: WorkerResponse) => port.postMessage(response);
-  let connection: Connection;
-  try {
-    // SQLite gives the -wal and -shm files the main file's permissions: create it private.
-    fs.closeSync(fs.openSync(options.file, 'a', 0o600));
-    fs.chmodSync(options.file, 0o600);
-    connection = new Connection(options, reply);
-    const journalMode = connection.configure();
-    reply({ id: 0, ready: true, journalMode });
-  } catch (error) {
-    reply({ id: 0, ok: false, error: wireError(error) });
+  if (options.readonly !== true) {
+    const connection = open(options, reply);
+    if (connection !== null) port.on('message', (request: WorkerRequest) => connection.receive(request));
     return;
   }
-  port.on('message', (request: WorkerRequest) => connection.receive(request));
+  // The reader starts beside the writer and opens the file once told: after the writer has
+  // made it WAL (a read-only connection cannot, and without WAL it would block the writer).
+  let connection: Connection | null = null;
+  port.on('message', (request: WorkerRequest | { op: 'open' }) => {
+    if (request.op === 'open') connection ??= open(options, reply);
+    else if (connection !== null) connection.receive(request);
+  });
 }
 
 main();
