@@ -13,6 +13,7 @@ import { accessLog } from './http/access-log';
 import { errorHandler, notFound } from './http/errors';
 import { GroupCommit } from './intake/group-commit';
 import { createWebhookHandler } from './intake/routes';
+import { IntakePressure } from './sync/intake-pressure';
 import { WebhookSecrets } from './intake/webhook-secrets';
 import { createLinks, type Links } from './links';
 import { createOAuthCallbackRouter } from './links/routes';
@@ -104,6 +105,7 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
       budgetPauseMs: config.SYNC_BUDGET_PAUSE_MS,
     },
   });
+  const pressure = new IntakePressure();
   const engine = new SyncEngine({
     store,
     sessions,
@@ -111,6 +113,7 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
     now,
     workerId: instanceId,
     events: metrics,
+    pressure,
     settings: {
       syncedKinds: config.SYNC_KINDS,
       pollMs: config.SYNC_POLL_MS,
@@ -208,7 +211,10 @@ export async function createBridge(config: Config, options: BridgeOptions): Prom
     now,
     logger,
     onAccepted: () => engine.kick(),
-    onAnswered: (status, seconds) => metrics.webhookAnswered(status, seconds),
+    onAnswered: (status, seconds) => {
+      metrics.webhookAnswered(status, seconds);
+      pressure.record(seconds);
+    },
     accessLog: true,
   });
   app.use((req, res, next) => {

@@ -4,6 +4,7 @@ import type { Logger } from '../logging';
 import type { Classification, ReceivedAction } from './actions-repository';
 import { classifyAction } from './classify';
 import { HealthReporter } from './health';
+import type { IntakePressure } from './intake-pressure';
 import { LruCache } from './lru-cache';
 import { OrgPipeline, type BatchReport, type PipelineSettings, type PipelineStore } from './org-pipeline';
 import { PolicyCache } from './policies';
@@ -70,6 +71,8 @@ export class SyncEngine {
       workerId?: string;
       /** Told of refreshes, reclaimed leases and re-authentication incidents (the metrics). */
       events?: SyncEvents;
+      /** How the webhooks are answered: a backlog's batches leave more room while they are slow. */
+      pressure?: IntakePressure;
     },
   ) {
     const { settings } = deps;
@@ -215,6 +218,7 @@ export class SyncEngine {
         policyHolds: this.policyHolds,
         health: this.health,
         events: this.deps.events ?? NO_SYNC_EVENTS,
+        pressure: this.deps.pressure,
       });
       this.pipelines.set(orgId, pipeline);
     }

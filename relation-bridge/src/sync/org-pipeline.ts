@@ -12,6 +12,7 @@ import type { ActionOutcome, ActionsRepository } from './actions-repository';
 import { backoffDelay } from './backoff';
 import { buildEvent, packagedFieldNames, type EventFieldNames } from './event-builder';
 import type { HealthReporter } from './health';
+import type { IntakePressure } from './intake-pressure';
 import { chunkValues, runLookups, type Lookup } from './lookups';
 import type { LruCache } from './lru-cache';
 import { CustomerMatcher } from './matcher';
@@ -66,19 +67,46 @@ async function inChunks<T, R>(items: readonly T[], work: (chunk: T[]) => Promise
 const SYNC_LOOP_SHARE = 0.35;
 /** The longest pause between two batches of a backlog. */
 const MAX_ROOM_MS = 1_000;
+/** A share of slow webhook answers (IntakePressure) above this makes the batches leave more room. */
+const SLOW_SHARE_LIMIT = 0.01;
+/** Under pressure, the pause starts at this share of the batch's time and doubles batch after batch. */
+const FIRST_PRESSED_ROOM = 0.5;
+const MAX_PRESSED_ROOM = 8;
+
+export interface Room {
+  waitMs: number;
+  /** The pause under pressure, as a share of the batch's time: carried to the next batch. */
+  pressedRoom: number;
+}
 
 /**
- * Between two full batches of a backlog: when the event loop was busier than SYNC_LOOP_SHARE
- * while the batch ran (the batch's own work, and the webhooks arriving meanwhile), waits
- * long enough to bring it back to that share. A backlog then drains at most about half as
- * fast as it could on an idle process, and the webhooks arriving meanwhile are answered
- * without waiting behind it: they come first.
+ * The pause between two full batches of a backlog, so that webhooks arriving meanwhile are
+ * answered without waiting behind it: they come first. Two measures, the longer pause wins:
+ *
+ * - The event loop: when it was busier than SYNC_LOOP_SHARE while the batch ran (the batch's
+ *   own work, and the webhooks arriving meanwhile), long enough to bring it back to that share.
+ * - The answers themselves: while more than SLOW_SHARE_LIMIT of the last second's were slow
+ *   (for whatever reason: SQLite's writer, PostgreSQL's processes on the same cores), a pause
+ *   of half the batch's time, doubling batch after batch (up to 8×); halving once they are fast.
+ *
+ * A backlog then drains at most about half as fast as it could on an idle process, and more
+ * slowly still while webhooks are answered slowly; with no webhooks arriving, at full speed.
  */
-async function leaveRoomForWebhooks(started: number, loopBefore: EventLoopUtilization): Promise<void> {
-  const { utilization } = performance.eventLoopUtilization(loopBefore);
-  const elapsed = performance.now() - started;
-  const waitMs = Math.min(MAX_ROOM_MS, elapsed * (utilization / SYNC_LOOP_SHARE - 1));
-  if (waitMs >= 1) await new Promise((resolve) => setTimeout(resolve, waitMs));
+export function roomAfterBatch(batch: {
+  elapsedMs: number;
+  loopUtilization: number;
+  slowShare: number;
+  pressedRoom: number;
+}): Room {
+  const pressed = batch.slowShare > SLOW_SHARE_LIMIT;
+  const pressedRoom = pressed
+    ? Math.min(MAX_PRESSED_ROOM, Math.max(FIRST_PRESSED_ROOM, batch.pressedRoom * 2))
+    : batch.pressedRoom / 2 < FIRST_PRESSED_ROOM
+      ? 0
+      : batch.pressedRoom / 2;
+  const forLoop = batch.elapsedMs * (batch.loopUtilization / SYNC_LOOP_SHARE - 1);
+  const waitMs = Math.min(MAX_ROOM_MS, Math.max(0, forLoop, batch.elapsedMs * pressedRoom));
+  return { waitMs, pressedRoom };
 }
 
 export type PipelineStore = Store<{ actions: ActionsRepository; links: LinksRepository; orgs: OrgRepository }>;
@@ -97,6 +125,8 @@ export interface PipelineDeps {
   policyHolds: PolicyHolds;
   health: HealthReporter;
   events: SyncEvents;
+  /** How the webhooks are answered; without it, the batches pace on the event loop alone. */
+  pressure?: IntakePressure;
 }
 
 export interface BatchReport {
@@ -163,6 +193,8 @@ export class OrgPipeline {
   /** Consecutive batches that met an outage: the next outage pause doubles with each. */
   private outages = 0;
   private outageInBatch = false;
+  /** See roomAfterBatch. */
+  private pressedRoom = 0;
 
   constructor(
     readonly orgId: string,
@@ -189,7 +221,7 @@ export class OrgPipeline {
         const report = await this.runBatch();
         if (report.claimed > 0) reports.push(report);
         if (report.paused || report.claimed < settings.batchSize || report.lostLease) return reports;
-        await leaveRoomForWebhooks(started, loopBefore);
+        await this.leaveRoomForWebhooks(started, loopBefore);
       }
     } finally {
       await store.orgs
@@ -241,6 +273,18 @@ export class OrgPipeline {
    * Renews the org's lease and the batch's claims every third of the lease while the batch
    * runs, so that only a dead instance loses them. `stop` says whether a renewal failed.
    */
+  /** Between two full batches of a backlog: see roomAfterBatch. */
+  private async leaveRoomForWebhooks(started: number, loopBefore: EventLoopUtilization): Promise<void> {
+    const room = roomAfterBatch({
+      elapsedMs: performance.now() - started,
+      loopUtilization: performance.eventLoopUtilization(loopBefore).utilization,
+      slowShare: this.deps.pressure?.slowShare() ?? 0,
+      pressedRoom: this.pressedRoom,
+    });
+    this.pressedRoom = room.pressedRoom;
+    if (room.waitMs >= 1) await new Promise((resolve) => setTimeout(resolve, room.waitMs));
+  }
+
   private heartbeat(actionIds: string[]): { stop(): Promise<boolean> } {
     const { store, settings, now, workerId, logger } = this.deps;
     let lost = false;
