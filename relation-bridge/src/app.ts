@@ -13,7 +13,6 @@ import { accessLog } from './http/access-log';
 import { errorHandler, notFound } from './http/errors';
 import { GroupCommit } from './intake/group-commit';
 import { createWebhookHandler } from './intake/routes';
-import { IntakePressure } from './sync/intake-pressure';
 import { WebhookSecrets } from './intake/webhook-secrets';
 import { createLinks, type Links } from './links';
 import { createOAuthCallbackRouter } from './links/routes';
@@ -26,6 +25,7 @@ import { type BridgeStore, openBridgeStore } from './repositories';
 import { SalesforceHttp } from './salesforce/http';
 import { OAuthClient } from './salesforce/oauth-client';
 import { SyncEngine } from './sync/engine';
+import { IntakePressure } from './sync/intake-pressure';
 import { SalesforceSessions } from './sync/sessions';
 
 export interface Bridge {

@@ -269,10 +269,6 @@ export class OrgPipeline {
     return done;
   }
 
-  /**
-   * Renews the org's lease and the batch's claims every third of the lease while the batch
-   * runs, so that only a dead instance loses them. `stop` says whether a renewal failed.
-   */
   /** Between two full batches of a backlog: see roomAfterBatch. */
   private async leaveRoomForWebhooks(started: number, loopBefore: EventLoopUtilization): Promise<void> {
     const room = roomAfterBatch({
@@ -285,6 +281,10 @@ export class OrgPipeline {
     if (room.waitMs >= 1) await new Promise((resolve) => setTimeout(resolve, room.waitMs));
   }
 
+  /**
+   * Renews the org's lease and the batch's claims every third of the lease while the batch
+   * runs, so that only a dead instance loses them. `stop` says whether a renewal failed.
+   */
   private heartbeat(actionIds: string[]): { stop(): Promise<boolean> } {
     const { store, settings, now, workerId, logger } = this.deps;
     let lost = false;

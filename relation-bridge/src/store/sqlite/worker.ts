@@ -243,6 +243,7 @@ function main(): void {
   port.on('message', (request: WorkerRequest | { op: 'open' }) => {
     if (request.op === 'open') connection ??= open(options, reply);
     else if (connection !== null) connection.receive(request);
+    else reply({ id: request.id, ok: false, error: { message: 'the reader is not open', code: 'SQLITE_MISUSE' } });
   });
 }
 
