@@ -119,10 +119,19 @@ describe('Store: the SQL layer on both databases', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it('rolls back a unit of work left open too long, and serves everyone else afterwards', async () => {
-      const db = await openSqliteDatabase({ file: path.join(dir, 'bridge.db'), txTimeoutMs: 200 });
+    /** A migrated database in the test's folder, closed after `work`. */
+    const withDatabase = async (options: { txTimeoutMs?: number }, work: (db: Database) => Promise<void>) => {
+      const db = await openSqliteDatabase({ file: path.join(dir, 'bridge.db'), ...options });
       try {
         await migrate(db, SQLITE_MIGRATIONS);
+        await work(db);
+      } finally {
+        await db.close();
+      }
+    };
+
+    it('rolls back a unit of work left open too long, and serves everyone else afterwards', async () => {
+      await withDatabase({ txTimeoutMs: 200 }, async (db) => {
         const abandoned = db.transaction(async (tx) => {
           await tx.run(sql`INSERT INTO inboxes (inbox_id, name, registered_at) VALUES ('lost', 'x', 1)`);
           await new Promise((resolve) => setTimeout(resolve, 600));
@@ -132,15 +141,11 @@ describe('Store: the SQL layer on both databases', () => {
         await expect(meanwhile).resolves.toBe(1);
         await expect(abandoned).rejects.toMatchObject({ kind: 'retryable', code: 'store_unavailable' });
         expect(await db.all(sql`SELECT inbox_id FROM inboxes ORDER BY inbox_id`)).toEqual([{ inbox_id: 'other' }]);
-      } finally {
-        await db.close();
-      }
+      });
     });
 
     it('answers queries on a reader of its own, so that a long one never holds back a commit', async () => {
-      const db = await openSqliteDatabase({ file: path.join(dir, 'bridge.db') });
-      try {
-        await migrate(db, SQLITE_MIGRATIONS);
+      await withDatabase({}, async (db) => {
         const order: string[] = [];
         const query = db.one(BUSY).then(() => order.push('query'));
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -150,15 +155,11 @@ describe('Store: the SQL layer on both databases', () => {
         expect(order).toEqual(['write', 'query']);
         // A query made after the commit reads it.
         expect(await db.all(sql`SELECT inbox_id FROM inboxes`)).toEqual([{ inbox_id: 'quick' }]);
-      } finally {
-        await db.close();
-      }
+      });
     });
 
     it('makes a write outside a unit of work wait for it (SQLite has one writer), then applies it', async () => {
-      const db = await openSqliteDatabase({ file: path.join(dir, 'bridge.db') });
-      try {
-        await migrate(db, SQLITE_MIGRATIONS);
+      await withDatabase({}, async (db) => {
         let release!: () => void;
         const held = new Promise<void>((resolve) => {
           release = resolve;
@@ -181,9 +182,7 @@ describe('Store: the SQL layer on both databases', () => {
         await work;
         await expect(outside).resolves.toBe(1);
         expect(await db.all(sql`SELECT inbox_id FROM inboxes ORDER BY inbox_id`)).toHaveLength(2);
-      } finally {
-        await db.close();
-      }
+      });
     });
 
     it('answers every call with a retryable error once closed, instead of hanging', async () => {
