@@ -135,11 +135,11 @@ class WorkerChannel {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   /** Set once the worker has stopped (closed, or gone): what every later request fails with. */
-  failure: unknown = null;
-  closed = false;
+  private failure: unknown = null;
+  private closed = false;
 
   constructor(
-    readonly worker: Worker,
+    private readonly worker: Worker,
     onDeath: (error: unknown) => void,
   ) {
     worker.on('message', (message: WorkerResponse) => this.settle(message));
